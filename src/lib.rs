@@ -4,3 +4,4 @@
 pub mod yaml;
 pub mod decision;
 pub mod policy;
+pub mod rules;
