@@ -1,1 +1,201 @@
-fn main() {}
+//! The thin binary: parse arguments, resolve settings, run, write outputs, exit 0/1/2.
+
+mod cli;
+
+use binauthz_lint::discover;
+use binauthz_lint::policy::Policy;
+use binauthz_lint::report::{self, Report};
+use binauthz_lint::rules::{self, Level};
+use binauthz_lint::run;
+use binauthz_lint::scan::ScanSettings;
+use binauthz_lint::yaml::Limits;
+use clap::Parser;
+use cli::{Cli, ColorChoice, Command, FailOn, Format, PolicyCommand, ScanArgs};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A failure to do the job at all: exit code 2.
+struct Fatal(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => match scan(&args) {
+            Ok(code) => code,
+            Err(Fatal(message)) => {
+                eprintln!("binauthz-lint: error: {message}");
+                2
+            }
+        },
+        Command::Policy(PolicyCommand::Validate { file, color }) => {
+            let color = use_color(color, io::stdout().is_terminal());
+            validate_policy(&file, color)
+        }
+        Command::Rules => {
+            let mut out = String::new();
+            for rule in rules::RULES {
+                out.push_str(&format!(
+                    "{:<34} {:<8} {}\n",
+                    rule.id,
+                    rule.level.as_str(),
+                    rule.summary
+                ));
+            }
+            print!("{out}");
+            0
+        }
+        Command::Explain { rule_id } => match rules::find(&rule_id) {
+            Some(rule) => {
+                print!("{}", rule.doc);
+                0
+            }
+            None => {
+                eprintln!(
+                    "binauthz-lint: error: unknown rule `{rule_id}`; `binauthz-lint rules` lists them"
+                );
+                2
+            }
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn validate_policy(file: &Path, _color: bool) -> u8 {
+    eprintln!(
+        "binauthz-lint: error: {}: policy validation is not available in this build",
+        file.display()
+    );
+    2
+}
+
+fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
+    match &args.policy {
+        None => Ok(Policy::builtin_default()),
+        Some(path) => Err(Fatal(format!(
+            "{}: policy files are not supported yet",
+            path.display()
+        ))),
+    }
+}
+
+fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    let settings = ScanSettings {
+        namespace: args.namespace.clone(),
+        cluster: args.cluster.clone(),
+        limits: Limits {
+            max_depth: args.max_depth,
+            alias_budget: args.alias_budget,
+            max_documents: args.max_documents,
+        },
+        max_file_size: args.max_file_size,
+        lenient_breakglass: args.lenient_breakglass,
+    };
+    let policy = load_policy(args)?;
+    let candidates =
+        discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
+    let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .take(args.max_file_size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
+        run::decode_text(bytes).ok()
+    } else {
+        None
+    };
+    let report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
+
+    let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
+    let color = use_color(args.color, stdout_is_terminal);
+    write_report(&report, args.format, color, args.output.as_deref())?;
+    if let Some(path) = &args.json {
+        write_report(&report, Format::Json, false, Some(path))?;
+    }
+    if let Some(path) = &args.sarif {
+        write_report(&report, Format::Sarif, false, Some(path))?;
+    }
+    if let Some(path) = &args.audit_log {
+        write_to(Some(path), |out| {
+            for event in &report.audit_events {
+                serde_json::to_writer(&mut *out, event).map_err(io::Error::other)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Level::Error),
+        FailOn::Warning => Some(Level::Warning),
+        FailOn::Note => Some(Level::Note),
+        FailOn::Never => None,
+    };
+    let failed = matches!((threshold, report.max_level()), (Some(t), Some(max)) if max >= t);
+    Ok(u8::from(failed))
+}
+
+fn write_to(
+    path: Option<&Path>,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    let result = match path {
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            body(&mut out)?;
+            out.flush()
+        }),
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            body(&mut out).and_then(|_| out.flush())
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth exit code 2.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && path.is_none() => Ok(()),
+        Err(e) => Err(Fatal(format!(
+            "cannot write {}: {e}",
+            path.map(|p| p.display().to_string())
+                .unwrap_or_else(|| "standard output".to_string())
+        ))),
+    }
+}
+
+fn write_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    path: Option<&Path>,
+) -> Result<(), Fatal> {
+    match format {
+        Format::Human => write_to(path, |out| {
+            report::human::render(report, report::human::HumanOptions { color }, out)
+        }),
+        Format::Json => write_to(path, |out| report::json::render(report, out)),
+        Format::Sarif | Format::Github => Err(Fatal(
+            format!("--format {format:?} is not available in this build").to_lowercase(),
+        )),
+    }
+}

@@ -91,6 +91,11 @@ pub const RULES: &[RuleMeta] = &[
         "An image fails a dry-run rule: admitted, but audit-logged"
     ),
     rule!(
+        "internal-error",
+        Level::Error,
+        "Processing one file failed unexpectedly (a bug); the scan went on"
+    ),
+    rule!(
         "manifest-invalid",
         Level::Error,
         "A file or document cannot be parsed, or a workload's pod spec is malformed"
@@ -123,7 +128,11 @@ mod tests {
                 rule.id,
                 rule.id
             );
-            assert!(rule.doc.len() > 200, "docs/rules/{}.md is too short", rule.id);
+            assert!(
+                rule.doc.len() > 200,
+                "docs/rules/{}.md is too short",
+                rule.id
+            );
         }
     }
 }

@@ -553,17 +553,20 @@ mod tests {
 
     #[test]
     fn positions_of_values() {
-        let tree = parse(
-            "a: 1\nb:\n  c: \"x\"\n  d: [p, 'q']\n",
-            &Limits::default(),
-        );
+        let tree = parse("a: 1\nb:\n  c: \"x\"\n  d: [p, 'q']\n", &Limits::default());
         assert!(tree.error.is_none());
         let root = doc_root(&tree, 0);
         let c = tree.path(root, &["b", "c"]).unwrap();
         assert_eq!(tree.span(c).start, Pos { line: 3, column: 6 });
         let d = tree.path(root, &["b", "d"]).unwrap();
         let q = tree.seq(d).unwrap()[1];
-        assert_eq!(tree.span(q).start, Pos { line: 4, column: 10 });
+        assert_eq!(
+            tree.span(q).start,
+            Pos {
+                line: 4,
+                column: 10
+            }
+        );
         assert_eq!(tree.string(q), Some("q"));
     }
 
@@ -610,7 +613,10 @@ mod tests {
         let deep = "[".repeat(10_000);
         let tree = parse(&deep, &Limits::default());
         let err = tree.error.unwrap();
-        assert!(err.message.contains("nesting") || err.message.contains("recursion"), "{err:?}");
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
         let deep_block = "- ".repeat(5_000) + "x\n";
         let tree = parse(&deep_block, &Limits::default());
         assert!(tree.error.is_some(), "{} docs", tree.documents.len());

@@ -72,9 +72,8 @@ fn is_int(text: &str) -> bool {
             .next()
             .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '_'));
         return first_ok
-            && parts.all(|p| {
-                !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit())
-            });
+            && parts
+                .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()));
     }
     body.starts_with(|c: char| c.is_ascii_digit())
         && body.chars().all(|c| c.is_ascii_digit() || c == '_')
