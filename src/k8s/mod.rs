@@ -323,7 +323,10 @@ fn workload(
     // A workload is an object whose pod spec has a `containers` list (a kustomize patch or
     // a `workloadRef` Rollout without one is not evaluated).
     let containers_node = tree.get(pod_spec, "containers")?;
-    if tree.seq(containers_node).is_none() && !tree.is_null(containers_node) {
+    if tree.is_null(containers_node) {
+        return None;
+    }
+    if tree.seq(containers_node).is_none() {
         problems.push(Problem {
             span: tree.span(containers_node),
             message: "`containers` must be a list of containers".to_string(),
