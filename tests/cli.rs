@@ -47,12 +47,20 @@ fn repo() -> tempfile::TempDir {
         "apps/c.json",
         r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "c"}, "spec": {"containers": [{"name": "c", "image": "c:1"}]}}"#,
     );
-    write(root, "apps/broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n");
+    write(
+        root,
+        "apps/broken.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+    );
     write(root, "apps/values.yaml", "replicas: 3\n");
     write(root, "apps/readme.txt", "kind: Pod\n");
     write(root, "ignored/x.yaml", &POD.replace("NAME", "ignored"));
     write(root, ".hidden/x.yaml", &POD.replace("NAME", "hidden"));
-    write(root, "chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n");
+    write(
+        root,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    );
     write(
         root,
         "chart/templates/deploy.yaml",
@@ -80,14 +88,22 @@ fn discovery_counts_every_candidate_and_honours_gitignore_and_hidden() {
         .as_array()
         .expect("skipped")
         .iter()
-        .map(|s| (s["file"].as_str().unwrap_or("").to_string(), s["reason"].as_str().unwrap_or("").to_string()))
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap_or("").to_string(),
+                s["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         skipped,
         [
             ("apps/values.yaml".to_string(), "not-a-manifest".to_string()),
             ("chart/Chart.yaml".to_string(), "not-a-manifest".to_string()),
-            ("chart/templates/deploy.yaml".to_string(), "helm-template".to_string()),
+            (
+                "chart/templates/deploy.yaml".to_string(),
+                "helm-template".to_string()
+            ),
         ]
     );
     assert_eq!(s["skippedFiles"], 3);
@@ -114,7 +130,10 @@ fn invalid_yaml_fails_the_scan_but_valid_files_are_still_reported() {
 #[test]
 fn explicit_files_are_always_read() {
     let dir = repo();
-    let (_, report) = json_scan(dir.path(), &["ignored/x.yaml", "apps/readme.txt", "--fail-on", "never"]);
+    let (_, report) = json_scan(
+        dir.path(),
+        &["ignored/x.yaml", "apps/readme.txt", "--fail-on", "never"],
+    );
     assert_eq!(report["summary"]["files"], 2);
     assert_eq!(report["workloads"][0]["name"], "ignored");
     assert_eq!(report["skipped"][0]["file"], "apps/readme.txt");
@@ -139,7 +158,16 @@ fn jobs_do_not_change_the_output() {
     let run = |jobs: &str| {
         bin()
             .current_dir(&demo)
-            .args(["scan", "--format", "json", "--fail-on", "never", "-j", jobs, "."])
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "-j",
+                jobs,
+                ".",
+            ])
             .output()
             .expect("run")
             .stdout
@@ -153,10 +181,26 @@ fn jobs_do_not_change_the_output() {
 #[test]
 fn exit_codes() {
     let dir = repo();
-    bin().current_dir(dir.path()).args(["scan", "apps/a.yaml"]).assert().code(0);
-    bin().current_dir(dir.path()).args(["scan", "apps/broken.yaml"]).assert().code(1);
-    bin().current_dir(dir.path()).args(["scan", "--fail-on", "never", "apps/broken.yaml"]).assert().code(0);
-    bin().current_dir(dir.path()).args(["scan", "does-not-exist.yaml"]).assert().code(2);
+    bin()
+        .current_dir(dir.path())
+        .args(["scan", "apps/a.yaml"])
+        .assert()
+        .code(0);
+    bin()
+        .current_dir(dir.path())
+        .args(["scan", "apps/broken.yaml"])
+        .assert()
+        .code(1);
+    bin()
+        .current_dir(dir.path())
+        .args(["scan", "--fail-on", "never", "apps/broken.yaml"])
+        .assert()
+        .code(0);
+    bin()
+        .current_dir(dir.path())
+        .args(["scan", "does-not-exist.yaml"])
+        .assert()
+        .code(2);
     bin().args(["scan", "--no-such-flag"]).assert().code(2);
     bin().args(["explain", "no-such-rule"]).assert().code(2);
     bin()
@@ -170,18 +214,36 @@ fn exit_codes() {
 fn breakglass_fails_by_default_and_passes_with_fail_on_error() {
     let demo = common::fixture("testdata/demo/apps/hotfix.yaml");
     bin().arg("scan").arg(&demo).assert().code(1);
-    bin().arg("scan").arg(&demo).args(["--fail-on", "error"]).assert().code(0);
+    bin()
+        .arg("scan")
+        .arg(&demo)
+        .args(["--fail-on", "error"])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn human_output_shows_the_marker_line_and_what_it_overrides() {
     let demo = common::fixture("testdata/demo");
-    let out = bin().current_dir(&demo).args(["scan", "apps/hotfix.yaml"]).output().expect("run");
+    let out = bin()
+        .current_dir(&demo)
+        .args(["scan", "apps/hotfix.yaml"])
+        .output()
+        .expect("run");
     let text = String::from_utf8(out.stdout).expect("utf8");
-    assert!(text.contains("apps/hotfix.yaml:14:9: warning[breakglass-used]"), "{text}");
-    assert!(text.contains("14 |         image-policy.k8s.io/break-glass: \"true\""), "{text}");
+    assert!(
+        text.contains("apps/hotfix.yaml:14:9: warning[breakglass-used]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("14 |         image-policy.k8s.io/break-glass: \"true\""),
+        "{text}"
+    );
     assert!(!text.contains("\x1b["), "no colour when not a terminal");
-    assert!(text.contains("Summary: 1 file scanned, 0 skipped"), "{text}");
+    assert!(
+        text.contains("Summary: 1 file scanned, 0 skipped"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -192,7 +254,13 @@ fn audit_log_is_json_lines_selected_by_the_documented_query() {
     bin()
         .arg("scan")
         .arg(&demo)
-        .args(["--cluster", "us-central1-a.prod", "--fail-on", "never", "--audit-log"])
+        .args([
+            "--cluster",
+            "us-central1-a.prod",
+            "--fail-on",
+            "never",
+            "--audit-log",
+        ])
         .arg(&log)
         .assert()
         .code(0);
@@ -203,13 +271,27 @@ fn audit_log_is_json_lines_selected_by_the_documented_query() {
         let event: Value = serde_json::from_str(line).expect("one JSON object per line");
         // The log query of the Binary Authorization docs (viewing-audit-logs).
         assert_eq!(event["resource"]["type"], "k8s_cluster");
-        assert!(event["logName"].as_str().expect("logName").ends_with("/logs/cloudaudit.googleapis.com%2Factivity"));
-        assert_eq!(event["protoPayload"]["methodName"], "io.k8s.core.v1.pods.create");
+        assert!(
+            event["logName"]
+                .as_str()
+                .expect("logName")
+                .ends_with("/logs/cloudaudit.googleapis.com%2Factivity")
+        );
+        assert_eq!(
+            event["protoPayload"]["methodName"],
+            "io.k8s.core.v1.pods.create"
+        );
         assert!(line.contains("image-policy.k8s.io/break-glass"));
-        assert_eq!(event["labels"]["imagepolicywebhook.image-policy.k8s.io/break-glass"], "true");
+        assert_eq!(
+            event["labels"]["imagepolicywebhook.image-policy.k8s.io/break-glass"],
+            "true"
+        );
         assert_eq!(event["resource"]["labels"]["cluster_name"], "prod");
         assert_eq!(event["resource"]["labels"]["location"], "us-central1-a");
-        assert_eq!(event["protoPayload"]["resourceName"], "core/v1/namespaces/prod/pods/hotfix");
+        assert_eq!(
+            event["protoPayload"]["resourceName"],
+            "core/v1/namespaces/prod/pods/hotfix"
+        );
         assert_eq!(
             event["protoPayload"]["request"]["metadata"]["labels"]["image-policy.k8s.io/break-glass"],
             "true"
