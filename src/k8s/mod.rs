@@ -336,6 +336,9 @@ fn workload(
     let pod_metadata = tree
         .get(template, "metadata")
         .filter(|m| tree.map(*m).is_some());
+    for meta in [object_metadata, pod_metadata].into_iter().flatten() {
+        check_string_maps(tree, meta, problems);
+    }
     let name = object_metadata
         .and_then(|m| {
             optional_string(tree, m, "name", problems)
@@ -422,6 +425,54 @@ fn collect_containers(
             image: image.to_string(),
             image_span: tree.span(image_node),
         });
+    }
+}
+
+/// Labels and annotations are `map[string]string`: an unquoted `true`, `yes` or `8080` makes
+/// the API server refuse the object. Break-glass keys are left to the break-glass rules,
+/// which explain the consequence better.
+fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
+    for field in ["labels", "annotations"] {
+        let Some(map) = tree.get(meta, field) else {
+            continue;
+        };
+        if tree.is_null(map) {
+            continue;
+        }
+        if tree.map(map).is_none() {
+            problems.push(Problem {
+                span: tree.span(map),
+                message: format!("`metadata.{field}` must be a mapping of strings"),
+            });
+            continue;
+        }
+        for (key, value) in tree.entries(map) {
+            let key_text = tree.scalar(key).unwrap_or("");
+            let lower = key_text.to_ascii_lowercase();
+            if lower.contains("break-glass") || lower.contains("breakglass") {
+                continue;
+            }
+            if tree.string(value).is_some() {
+                continue;
+            }
+            let what = match tree.scalar_kind(value) {
+                Some(kind) => format!(
+                    "the unquoted value `{}`, which Kubernetes reads as {}",
+                    tree.scalar(value).unwrap_or(""),
+                    kind.describe()
+                ),
+                None => "a value that is not a string".to_string(),
+            };
+            let singular = if field == "labels" {
+                "label"
+            } else {
+                "annotation"
+            };
+            problems.push(Problem {
+                span: tree.span(value),
+                message: format!("{singular} `{key_text}` has {what}; {singular} values must be strings, so the API server refuses the object: quote it"),
+            });
+        }
     }
 }
 

@@ -51,61 +51,50 @@ fn strip_sign(text: &str) -> &str {
     text.strip_prefix(['+', '-']).unwrap_or(text)
 }
 
-fn is_int(text: &str) -> bool {
-    let body = strip_sign(text);
-    if body.is_empty() {
-        return false;
-    }
-    if let Some(bin) = body.strip_prefix("0b") {
-        return !bin.is_empty() && bin.chars().all(|c| matches!(c, '0' | '1' | '_'));
-    }
-    if let Some(hex) = body.strip_prefix("0x") {
-        return !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
-    }
-    if body.len() > 1 && body.starts_with('0') {
-        return body.chars().all(|c| matches!(c, '0'..='7' | '_'));
-    }
-    if body.contains(':') {
-        // Sexagesimal (base 60) integers: 190:20:30.
-        let mut parts = body.split(':');
-        let first_ok = parts
-            .next()
-            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '_'));
-        return first_ok
-            && parts
-                .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()));
-    }
-    body.starts_with(|c: char| c.is_ascii_digit())
-        && body.chars().all(|c| c.is_ascii_digit() || c == '_')
+fn all_digits(text: &str, radix: u32) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_digit(radix))
 }
 
+/// Go's `strconv.ParseInt(s, 0, 64)` syntax (base prefixes, leading-zero octal), applied by
+/// go-yaml v2 after removing underscores.
+fn is_int(text: &str) -> bool {
+    let plain = text.replace('_', "");
+    let body = strip_sign(&plain);
+    let lower = body.to_ascii_lowercase();
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return all_digits(hex, 16);
+    }
+    if let Some(oct) = lower.strip_prefix("0o") {
+        return all_digits(oct, 8);
+    }
+    if let Some(bin) = lower.strip_prefix("0b") {
+        return all_digits(bin, 2);
+    }
+    if body.len() > 1 && body.starts_with('0') {
+        return all_digits(body, 8);
+    }
+    all_digits(body, 10)
+}
+
+/// go-yaml v2's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (after removing
+/// underscores). `1.2.3` is therefore a string, and so is `0.28.0`.
 fn is_float(text: &str) -> bool {
-    let body = strip_sign(text);
-    // [0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?
+    let plain = text.replace('_', "");
+    let body = strip_sign(&plain);
     let (mantissa, exponent) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
     };
-    let Some(dot) = mantissa.find('.') else {
-        return false;
+    let mantissa_ok = match mantissa.split_once('.') {
+        None => all_digits(mantissa, 10),
+        Some(("", frac)) => all_digits(frac, 10),
+        Some((int, frac)) => all_digits(int, 10) && (frac.is_empty() || all_digits(frac, 10)),
     };
-    let (int_part, frac_part) = (&mantissa[..dot], &mantissa[dot + 1..]);
-    if int_part.is_empty() && frac_part.is_empty() {
-        return false;
-    }
-    let int_ok = int_part.chars().all(|c| c.is_ascii_digit() || c == '_')
-        && (int_part.is_empty() || int_part.starts_with(|c: char| c.is_ascii_digit()));
-    let frac_ok = frac_part
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '_' || c == '.');
-    let exp_ok = match exponent {
+    let exponent_ok = match exponent {
         None => true,
-        Some(e) => {
-            let digits = e.strip_prefix(['+', '-']);
-            digits.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-        }
+        Some(e) => all_digits(strip_sign(e), 10),
     };
-    int_ok && frac_ok && exp_ok
+    mantissa_ok && exponent_ok
 }
 
 #[cfg(test)]
@@ -127,15 +116,18 @@ mod tests {
             ("0755", ScalarKind::Int),
             ("0x1F", ScalarKind::Int),
             ("1_000", ScalarKind::Int),
-            ("190:20:30", ScalarKind::Int),
+            ("190:20:30", ScalarKind::Str), // go-yaml v2 has no base-60 numbers
+            ("0o17", ScalarKind::Int),
+            ("1e3", ScalarKind::Float),
+            ("0.28.0", ScalarKind::Str),
             ("1.5", ScalarKind::Float),
             ("1.0e+3", ScalarKind::Float),
             (".inf", ScalarKind::Float),
             ("nginx:1.25", ScalarKind::Str),
             ("gcr.io/p/app:1.0", ScalarKind::Str),
-            ("1.2.3", ScalarKind::Float), // go-yaml v2's float regexp accepts repeated dots
+            ("1.2.3", ScalarKind::Str),
             ("v1", ScalarKind::Str),
-            ("0789", ScalarKind::Str),
+            ("0789", ScalarKind::Float), // not octal, but the float pattern reads it
         ];
         for (text, want) in cases {
             assert_eq!(resolve_plain(text), want, "{text:?}");
