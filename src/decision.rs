@@ -99,3 +99,15 @@ pub struct PodContext<'a> {
     pub namespace: &'a str,
     pub service_account: &'a str,
 }
+
+impl ImageDecision {
+    /// True when `message` follows a wording that was never observed from GKE: namespace and
+    /// service-account rules are worded like the documented cluster-rule message (spec A15).
+    pub fn message_is_synthetic(&self) -> bool {
+        !self.message.is_empty()
+            && self
+                .rule
+                .as_deref()
+                .is_some_and(|r| r.starts_with("namespace:") || r.starts_with("serviceaccount:"))
+    }
+}
