@@ -3,7 +3,7 @@
 mod cli;
 
 use binauthz_lint::discover;
-use binauthz_lint::policy::Policy;
+use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::{self, Report};
 use binauthz_lint::rules::{self, Level};
 use binauthz_lint::run;
@@ -71,22 +71,52 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
-fn validate_policy(file: &Path, _color: bool) -> u8 {
-    eprintln!(
-        "binauthz-lint: error: {}: policy validation is not available in this build",
-        file.display()
-    );
-    2
+fn validate_policy(file: &Path, color: bool) -> u8 {
+    let (code, text) = policy::validate_file(file, &file.display().to_string(), color);
+    print!("{text}");
+    u8::try_from(code).unwrap_or(2)
 }
 
+/// Load `--policy` (and `--system-policy`); an invalid file is fatal (exit 2) and its
+/// diagnostics are printed on standard error, warnings too.
 fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
-    match &args.policy {
-        None => Ok(Policy::builtin_default()),
-        Some(path) => Err(Fatal(format!(
-            "{}: policy files are not supported yet",
-            path.display()
-        ))),
+    let color = use_color(args.color, io::stderr().is_terminal());
+    let mut policy = match &args.policy {
+        None => Policy::builtin_default(),
+        Some(path) => {
+            let display = path.display().to_string();
+            match policy::load_policy_file(path, &display) {
+                Ok(loaded) => {
+                    if !loaded.diagnostics.is_empty() {
+                        eprint!(
+                            "{}",
+                            policy::render_diagnostics(
+                                &loaded.diagnostics,
+                                &std::fs::read_to_string(path).unwrap_or_default(),
+                                color
+                            )
+                        );
+                    }
+                    loaded.policy
+                }
+                Err(err) => {
+                    eprint!("{}", err.render(color));
+                    return Err(Fatal(format!("{display}: invalid policy")));
+                }
+            }
+        }
+    };
+    if let Some(path) = &args.system_policy {
+        let display = path.display().to_string();
+        match policy::load_system_policy_file(path, &display) {
+            Ok(sp) => policy = policy.with_system_policy(sp),
+            Err(err) => {
+                eprint!("{}", err.render(color));
+                return Err(Fatal(format!("{display}: invalid system policy")));
+            }
+        }
     }
+    Ok(policy)
 }
 
 fn scan(args: &ScanArgs) -> Result<u8, Fatal> {

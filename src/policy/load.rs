@@ -904,6 +904,16 @@ impl<'t> Loader<'t> {
             match kind {
                 RuleKind::Cluster => {
                     if let Some(problem) = cluster_key_problem(text) {
+                        let help = if RULE_KEYS.iter().any(|f| text.starts_with(f)) {
+                            format!(
+                                "`{text}` looks like a rule field: it is probably mis-indented \
+                                 and belongs under a `LOCATION.NAME:` key"
+                            )
+                        } else {
+                            "cluster keys are the cluster's location (zone or region) and name \
+                             joined by `.`"
+                                .to_string()
+                        };
                         let d = self
                             .error(
                                 span,
@@ -913,10 +923,7 @@ impl<'t> Loader<'t> {
                                 ),
                             )
                             .label("expected e.g. `us-central1-a.prod-cluster`")
-                            .help(
-                                "cluster keys are the cluster's location (zone or region) and \
-                                 name joined by `.`",
-                            );
+                            .help(help);
                         self.push(d);
                     }
                 }
@@ -1188,6 +1195,14 @@ pub(super) fn placeholder(text: &str) -> Option<&str> {
     {
         return text.get(open..=close);
     }
+    // `project-id-here`, `my-project-id`: template text, not a real id.
+    if let Some(segment) = text.split(['/', '.', ':', '@']).find(|s| {
+        s.to_ascii_lowercase()
+            .replace('_', "-")
+            .contains("project-id")
+    }) {
+        return Some(segment);
+    }
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .find(|token| {
             token.contains("YOUR_")
@@ -1287,6 +1302,10 @@ mod tests {
         assert_eq!(placeholder("gcr.io/PROJ/nginx*"), None);
         assert_eq!(placeholder("us-central1-a.prod"), None);
         assert_eq!(placeholder("costs $5"), None);
+        assert_eq!(
+            placeholder("us-central1-docker.pkg.dev/project-id-here/**"),
+            Some("project-id-here")
+        );
     }
 
     #[test]
