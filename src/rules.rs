@@ -100,6 +100,56 @@ pub const RULES: &[RuleMeta] = &[
         Level::Error,
         "A file or document cannot be parsed, or a workload's pod spec is malformed"
     ),
+    rule!(
+        "policy-duplicate-key",
+        Level::Warning,
+        "A key is repeated in the policy file; gcloud keeps only the last value"
+    ),
+    rule!(
+        "policy-evaluation-mode-missing",
+        Level::Note,
+        "The policy has no globalPolicyEvaluationMode, which means DISABLE"
+    ),
+    rule!(
+        "policy-invalid",
+        Level::Error,
+        "The policy file is invalid: gcloud or the Binary Authorization server would refuse it"
+    ),
+    rule!(
+        "policy-istio-rule",
+        Level::Warning,
+        "An Istio service identity rule, which GKE pod admission does not apply"
+    ),
+    rule!(
+        "policy-lenient-form",
+        Level::Warning,
+        "A single value where the policy format expects a list; gcloud accepts it as a one-item list"
+    ),
+    rule!(
+        "policy-namespace-key",
+        Level::Warning,
+        "A namespace rule key that is not a valid Kubernetes namespace name"
+    ),
+    rule!(
+        "policy-pattern-tag-digest",
+        Level::Warning,
+        "An allowlist pattern ending in `@*`, which matches digests but not tags"
+    ),
+    rule!(
+        "policy-placeholder",
+        Level::Warning,
+        "An unresolved template placeholder in the policy (`${VAR}`, `$VAR`, `YOUR_PROJECT_ID`, `<...>`)"
+    ),
+    rule!(
+        "policy-unused-pattern",
+        Level::Note,
+        "An allowlist pattern that matches none of the scanned images"
+    ),
+    rule!(
+        "policy-unused-rule",
+        Level::Note,
+        "A specific admission rule whose key matches no scanned pod context"
+    ),
 ];
 
 /// Look a rule up by id.
