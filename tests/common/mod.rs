@@ -61,6 +61,9 @@ pub fn exists(p: &Path) -> bool {
 }
 
 /// Load a policy given inline in a table case.
-pub fn load_policy_text(_text: &str) -> binauthz_lint::policy::Policy {
-    panic!("policy files are not supported yet")
+pub fn load_policy_text(text: &str) -> binauthz_lint::policy::Policy {
+    match binauthz_lint::policy::load_policy_str(text, "policy.yaml") {
+        Ok(loaded) => loaded.policy,
+        Err(err) => panic!("invalid test policy:\n{}", err.render(false)),
+    }
 }
