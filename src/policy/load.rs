@@ -660,7 +660,7 @@ impl<'t> Loader<'t> {
         let mut evaluation = None;
         let mut enforcement = None;
         let mut evaluation_span = key_span;
-        let mut attestors: Option<(Span, Vec<String>)> = None;
+        let mut attestors: Option<(Span, Vec<String>, usize)> = None;
         let mut ok = true;
         let path = where_.clone();
         for (k, v) in self.tree.entries(node) {
@@ -690,9 +690,17 @@ impl<'t> Loader<'t> {
                     ok &= enforcement.is_some();
                 }
                 "requireAttestationsBy" => {
-                    let list = self.attestor_list(span, v);
-                    ok &= list.is_some();
-                    attestors = Some((span, list.unwrap_or_default()));
+                    match self.attestor_list(span, v) {
+                        Some((names, written)) => {
+                            ok &= names.len() == written;
+                            attestors = Some((span, names, written));
+                        }
+                        None => {
+                            ok = false;
+                            // A type error was reported; do not also call the list empty.
+                            attestors = Some((span, Vec::new(), 1));
+                        }
+                    }
                 }
                 other => {
                     self.unknown_key(k, other, &path, RULE_KEYS);
@@ -717,9 +725,9 @@ impl<'t> Loader<'t> {
                 ok = false;
             }
         }
-        let (list_span, attestors) = attestors.unwrap_or((key_span, Vec::new()));
+        let (list_span, attestors, written) = attestors.unwrap_or((key_span, Vec::new(), 0));
         match evaluation {
-            Some(EvaluationMode::RequireAttestation) if attestors.is_empty() => {
+            Some(EvaluationMode::RequireAttestation) if written == 0 => {
                 let d = self
                     .error(
                         evaluation_span,
@@ -735,7 +743,7 @@ impl<'t> Loader<'t> {
                 ok = false;
             }
             Some(mode @ (EvaluationMode::AlwaysAllow | EvaluationMode::AlwaysDeny))
-                if !attestors.is_empty() =>
+                if written > 0 =>
             {
                 let name = if mode == EvaluationMode::AlwaysAllow {
                     "ALWAYS_ALLOW"
@@ -776,8 +784,9 @@ impl<'t> Loader<'t> {
         ))
     }
 
-    /// `requireAttestationsBy`; `None` after reporting an error.
-    fn attestor_list(&mut self, key_span: Span, node: NodeId) -> Option<Vec<String>> {
+    /// `requireAttestationsBy`: the valid names and how many entries were written (so that a
+    /// list of malformed names is not also reported as empty); `None` when it is not a list.
+    fn attestor_list(&mut self, key_span: Span, node: NodeId) -> Option<(Vec<String>, usize)> {
         let items: Vec<NodeId> = if self.tree.is_null(node) {
             Vec::new()
         } else if let Some(items) = self.tree.seq(node) {
@@ -812,7 +821,7 @@ impl<'t> Loader<'t> {
             self.push(d);
             return None;
         };
-        let mut ok = true;
+        let written = items.len();
         let mut names = Vec::with_capacity(items.len());
         for item in items {
             let span = self.tree.span(item);
@@ -830,7 +839,6 @@ impl<'t> Loader<'t> {
                     )
                     .label("expected `projects/PROJECT/attestors/NAME`");
                 self.push(d);
-                ok = false;
                 continue;
             }
             let name = self.tree.scalar(item).unwrap_or("");
@@ -843,12 +851,12 @@ impl<'t> Loader<'t> {
                     )
                     .label("expected `projects/PROJECT/attestors/NAME`");
                 self.push(d);
-                ok = false;
+                continue;
             }
             self.placeholder_check(span, name, "attestor name");
             names.push(name.to_string());
         }
-        ok.then_some(names)
+        Some((names, written))
     }
 
     /// One of the four specific-rule maps.
