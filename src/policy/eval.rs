@@ -153,3 +153,194 @@ impl Policy {
         (reason, results)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Enforcement;
+    use crate::policy::load_policy_str;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn policy(text: &str) -> Policy {
+        match load_policy_str(text, "p.yaml") {
+            Ok(loaded) => loaded.policy,
+            Err(err) => panic!("{}", err.render(false)),
+        }
+    }
+
+    fn ctx<'a>(cluster: Option<&'a str>, namespace: &'a str, sa: &'a str) -> PodContext<'a> {
+        PodContext {
+            cluster,
+            namespace,
+            service_account: sa,
+        }
+    }
+
+    const DEFAULT_CTX: PodContext<'static> = PodContext {
+        cluster: None,
+        namespace: "default",
+        service_account: "default",
+    };
+
+    #[test]
+    fn builtin_default_allows_everything_enforced() {
+        let p = Policy::builtin_default();
+        assert_eq!(p.source(), "<built-in default>");
+        let d = p.evaluate(&DEFAULT_CTX, "nginx:latest");
+        assert_eq!(d.decision, Decision::Allow);
+        assert_eq!(d.reason, Reason::AlwaysAllow);
+        assert_eq!(d.rule.as_deref(), Some("default"));
+        assert_eq!(d.enforcement, Some(Enforcement::Enforced));
+        assert!(d.source.is_none() && d.message.is_empty());
+        // ENABLE: Google system images are exempt by the (approximate) system policy.
+        let d = p.evaluate(&DEFAULT_CTX, "gke.gcr.io/gke-metrics-agent:1");
+        assert_eq!(d.reason, Reason::SystemPolicy);
+        assert!(p.system_policy().is_approximate());
+    }
+
+    #[test]
+    fn digest_detection() {
+        assert!(has_sha256_digest(&format!("gcr.io/p/a@{D1}")));
+        assert!(has_sha256_digest(&format!("gcr.io/p/a:1@{D1}")));
+        assert!(!has_sha256_digest("gcr.io/p/a:1"));
+        assert!(!has_sha256_digest(&format!(
+            "gcr.io/p/a@{}",
+            D1.to_uppercase()
+        )));
+        assert!(!has_sha256_digest(&format!("gcr.io/p/a@{D1}0")));
+        assert!(!has_sha256_digest("gcr.io/p/a@sha256:"));
+        assert!(!has_sha256_digest(&format!("gcr.io/p/a@{D1}@x")));
+    }
+
+    #[test]
+    fn rule_selection_by_each_kind() {
+        let rule = |body: &str| {
+            format!(
+                "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule: {{evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}}\n{body}"
+            )
+        };
+        let allow = "{evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}";
+        let clu = policy(&rule(&format!("clusterAdmissionRules:\n  eu.c: {allow}\n")));
+        assert_eq!(
+            clu.select_rule(&ctx(Some("eu.c"), "x", "y")).label(),
+            "cluster:eu.c"
+        );
+        assert_eq!(
+            clu.select_rule(&ctx(Some("eu.d"), "x", "y")).label(),
+            "default"
+        );
+        assert_eq!(clu.select_rule(&ctx(None, "eu.c", "y")).label(), "default");
+        let ns = policy(&rule(&format!(
+            "kubernetesNamespaceAdmissionRules:\n  dev: {allow}\n"
+        )));
+        assert_eq!(
+            ns.select_rule(&ctx(Some("eu.c"), "dev", "y")).label(),
+            "namespace:dev"
+        );
+        assert_eq!(ns.select_rule(&ctx(None, "Dev", "y")).label(), "default");
+        let sa = policy(&rule(&format!(
+            "kubernetesServiceAccountAdmissionRules:\n  dev:ci: {allow}\n"
+        )));
+        assert_eq!(
+            sa.select_rule(&ctx(None, "dev", "ci")).label(),
+            "serviceaccount:dev:ci"
+        );
+        assert_eq!(
+            sa.select_rule(&ctx(None, "dev", "default")).label(),
+            "default"
+        );
+        assert_eq!(sa.select_rule(&ctx(None, "ci", "dev")).label(), "default");
+        let istio = policy(&rule(&format!(
+            "istioServiceIdentityAdmissionRules:\n  p.svc.id.goog/ns/dev/sa/ci: {allow}\n"
+        )));
+        assert_eq!(
+            istio.select_rule(&ctx(None, "dev", "ci")).label(),
+            "default"
+        );
+    }
+
+    #[test]
+    fn messages_follow_gke_wording() {
+        let p = policy(
+            "globalPolicyEvaluationMode: DISABLE\n\
+             defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             kubernetesNamespaceAdmissionRules:\n  \
+               att: {evaluationMode: REQUIRE_ATTESTATION, enforcementMode: DRYRUN_AUDIT_LOG_ONLY, requireAttestationsBy: [projects/p/attestors/a]}\n",
+        );
+        let d = p.evaluate(&DEFAULT_CTX, "nginx");
+        assert_eq!(
+            d.message,
+            "Image nginx denied by Binary Authorization default admission rule. Denied by always_deny admission rule"
+        );
+        assert!(!d.message_is_synthetic());
+        let img = format!("gcr.io/p/a@{D1}");
+        let d = p.evaluate(&ctx(None, "att", "default"), &img);
+        assert_eq!(d.decision, Decision::Deny);
+        assert_eq!(d.enforcement, Some(Enforcement::Dryrun));
+        assert_eq!(d.reason, Reason::AttestationMissing);
+        assert_eq!(
+            d.message,
+            format!(
+                "Image {img} denied by Binary Authorization namespace admission rule for att. \
+                 Image {img} denied by attestor projects/p/attestors/a: {NO_ATTESTATION_DETAIL}"
+            )
+        );
+        assert!(d.message_is_synthetic());
+        let src = d.source.expect("rule source");
+        assert_eq!((src.file.as_str(), src.line, src.column), ("p.yaml", 4, 3));
+    }
+
+    #[test]
+    fn require_attestation_never_allows_without_verification() {
+        let p = policy(
+            "defaultAdmissionRule: {evaluationMode: REQUIRE_ATTESTATION, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG, requireAttestationsBy: [projects/p/attestors/a, projects/p/attestors/b]}\n",
+        );
+        for image in [
+            "nginx",
+            "nginx:1",
+            &format!("gcr.io/p/a@{D1}"),
+            &format!("a:1@{D1}"),
+            "a@sha256:abc",
+            "",
+        ] {
+            let d = p.evaluate(&DEFAULT_CTX, image);
+            assert_eq!(d.decision, Decision::Deny, "{image}");
+            assert_eq!(d.attestors.len(), 2);
+            assert!(d.attestors.iter().all(|a| !a.verified));
+        }
+    }
+
+    #[test]
+    fn system_policy_only_when_enabled() {
+        let text = |mode: &str| {
+            format!(
+                "globalPolicyEvaluationMode: {mode}\ndefaultAdmissionRule: {{evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}}\n"
+            )
+        };
+        let sp = crate::policy::load_system_policy_str(
+            "admissionWhitelistPatterns:\n- namePattern: registry.k8s.io/**\n",
+            "sys.yaml",
+        )
+        .expect("system policy");
+        assert!(!sp.is_approximate());
+        let on = policy(&text("ENABLE")).with_system_policy(sp.clone());
+        let off = policy(&text("DISABLE")).with_system_policy(sp);
+        let d = on.evaluate(&DEFAULT_CTX, "registry.k8s.io/pause:3.9");
+        assert_eq!(
+            (d.decision, d.reason),
+            (Decision::Allow, Reason::SystemPolicy)
+        );
+        assert_eq!(d.source.map(|s| s.file), Some("sys.yaml".to_string()));
+        // The file replaces the built-in list.
+        assert_eq!(
+            on.evaluate(&DEFAULT_CTX, "gke.gcr.io/x:1").decision,
+            Decision::Deny
+        );
+        assert_eq!(
+            off.evaluate(&DEFAULT_CTX, "registry.k8s.io/pause:3.9")
+                .decision,
+            Decision::Deny
+        );
+    }
+}

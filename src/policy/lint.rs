@@ -109,3 +109,79 @@ impl Policy {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_policy_str;
+
+    #[test]
+    fn unused_patterns_and_rules_are_notes() {
+        let p = load_policy_str(
+            "globalPolicyEvaluationMode: ENABLE\n\
+             admissionWhitelistPatterns:\n\
+             - namePattern: gcr.io/used/*\n\
+             - namePattern: gcr.io/unused/*\n\
+             defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             kubernetesServiceAccountAdmissionRules:\n  \
+               prod:deployer: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n  \
+               prod:other: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        let contexts = [PodContext {
+            cluster: None,
+            namespace: "prod",
+            service_account: "deployer",
+        }];
+        let diags = p.lint_usage(&["gcr.io/used/app:1", "gcr.io/used/app:1"], &contexts);
+        let got: Vec<(&str, u32, Severity)> = diags
+            .iter()
+            .map(|d| (d.rule_id, d.line, d.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("policy-unused-pattern", 4, Severity::Note),
+                ("policy-unused-rule", 8, Severity::Note)
+            ]
+        );
+        assert!(diags[0].message.contains("gcr.io/unused/*"));
+        assert!(diags[1].message.contains("prod:other"));
+    }
+
+    #[test]
+    fn cluster_rules_without_cluster_say_so() {
+        let p = load_policy_str(
+            "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             clusterAdmissionRules:\n  \
+               eu.a: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        let none = [PodContext {
+            cluster: None,
+            namespace: "x",
+            service_account: "default",
+        }];
+        let diags = p.lint_usage(&[], &none);
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.contains("no `--cluster`"),
+            "{}",
+            diags[0].message
+        );
+        let matching = [PodContext {
+            cluster: Some("eu.a"),
+            ..none[0]
+        }];
+        assert!(p.lint_usage(&[], &matching).is_empty());
+        assert!(
+            Policy::builtin_default()
+                .lint_usage(&["x"], &none)
+                .is_empty()
+        );
+    }
+}
