@@ -379,7 +379,7 @@ impl<'t> Loader<'t> {
                 "istioServiceIdentityAdmissionRules" => {
                     self.rule_map(RuleKind::Istio, k, v, &mut parts, &mut nonempty_maps);
                 }
-                other => self.unknown_key(k, other, "Policy", TOP_KEYS),
+                other => self.unknown_key(k, other, "the policy's top level", TOP_KEYS),
             }
         }
 
