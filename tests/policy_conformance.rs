@@ -235,3 +235,44 @@ fn validation_table() {
         );
     }
 }
+
+mod properties {
+    use binauthz_lint::policy::{Pattern, load_policy_str};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The loader never panics, whatever the text; errors are data.
+        #[test]
+        fn loader_never_panics(text in "(\\PC|\n| |:|-|\\{|\\}|\\[|\\]){0,200}") {
+            let _ = load_policy_str(&text, "fuzz.yaml");
+        }
+
+        /// Mutations of a valid policy: still no panic, and every error is located and says
+        /// who refuses the file.
+        #[test]
+        fn mutated_policies_are_reported(cut in 0usize..400, insert in "(\\PC|\n| ){0,12}") {
+            let base = "globalPolicyEvaluationMode: ENABLE\nadmissionWhitelistPatterns:\n- namePattern: gcr.io/p/*\ndefaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n  requireAttestationsBy:\n  - projects/p/attestors/a\nclusterAdmissionRules:\n  us-east1-b.prod: {evaluationMode: ALWAYS_DENY, enforcementMode: DRYRUN_AUDIT_LOG_ONLY}\n";
+            let at = base.char_indices().map(|(i, _)| i).nth(cut % base.chars().count()).unwrap_or(0);
+            let text = format!("{}{insert}{}", &base[..at], &base[at..]);
+            if let Err(err) = load_policy_str(&text, "p.yaml") {
+                for d in &err.diagnostics {
+                    prop_assert!(d.refuser.is_some() || d.severity != binauthz_lint::policy::Severity::Error);
+                }
+                let _ = err.render(false);
+            }
+        }
+
+        /// `prefix**` is a prefix match; `prefix*` adds "no `/` after the prefix"; a pattern
+        /// without wildcard is string equality.
+        #[test]
+        fn wildcard_semantics(prefix in "gcr\\.io/[a-z]{1,6}/[a-z:.@-]{0,6}", rest in "[a-z/:.@-]{0,10}") {
+            let image = format!("{prefix}{rest}");
+            let any = Pattern::compile(&format!("{prefix}**")).expect("valid");
+            prop_assert!(any.matches(&image));
+            let seg = Pattern::compile(&format!("{prefix}*")).expect("valid");
+            prop_assert_eq!(seg.matches(&image), !rest.contains('/'));
+            let exact = Pattern::compile(&prefix).expect("valid");
+            prop_assert_eq!(exact.matches(&image), rest.is_empty());
+        }
+    }
+}
