@@ -9,7 +9,7 @@
 #     binauthz-lint too, and its message must say that gcloud refuses it; a file gcloud accepts
 #     must never be blamed on gcloud.
 # The shared folder is optional: without it the script says so and exits 0.
-# Environment: BINAUTHZ_LINT=path/to/binary skips the cargo build.
+# usage: scripts/acceptance-policies.sh [BINARY]   (or BINAUTHZ_LINT=BINARY; else cargo build)
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,7 @@ if [ ! -d "$SHARED" ]; then
     exit 0
 fi
 
-BIN=${BINAUTHZ_LINT:-}
+BIN=${1:-${BINAUTHZ_LINT:-}}
 if [ -z "$BIN" ]; then
     (cd "$ROOT" && cargo build --quiet --bin binauthz-lint) || { echo "build failed"; exit 1; }
     BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/binauthz-lint"

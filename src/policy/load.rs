@@ -771,7 +771,7 @@ impl<'t> Loader<'t> {
         let label = if kind == RuleKind::Default {
             "default admission rule".to_string()
         } else {
-            format!("{} rule {key}", kind.field())
+            format!("{} admission rule {key}", kind.message_noun())
         };
         let source = Some(self.policy_ref(key_span, label));
         Some(AdmissionRule::new(

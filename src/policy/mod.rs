@@ -196,7 +196,7 @@ impl RuleKind {
     }
 
     /// Wording of denial messages: "cluster admission rule for KEY".
-    fn message_noun(self) -> &'static str {
+    pub(crate) fn message_noun(self) -> &'static str {
         match self {
             RuleKind::Default => "default",
             RuleKind::Cluster => "cluster",
