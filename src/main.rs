@@ -92,7 +92,7 @@ fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
                             "{}",
                             policy::render_diagnostics(
                                 &loaded.diagnostics,
-                                &std::fs::read_to_string(path).unwrap_or_default(),
+                                &loaded.source_text,
                                 color
                             )
                         );

@@ -119,6 +119,7 @@ pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, Pol
     Ok(LoadedPolicy {
         policy,
         diagnostics: diags,
+        source_text: text.to_string(),
     })
 }
 

@@ -128,6 +128,8 @@ impl PolicyDiagnostic {
 pub struct LoadedPolicy {
     pub policy: Policy,
     pub diagnostics: Vec<PolicyDiagnostic>,
+    /// The file's text, for [`render_diagnostics`] (and later lint notes) without re-reading.
+    pub source_text: String,
 }
 
 /// A policy that cannot be used (exit code 2).
