@@ -2,6 +2,7 @@
 
 mod cli;
 
+use binauthz_lint::decision::PodContext;
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::{self, Report};
@@ -79,24 +80,25 @@ fn validate_policy(file: &Path, color: bool) -> u8 {
 
 /// Load `--policy` (and `--system-policy`); an invalid file is fatal (exit 2) and its
 /// diagnostics are printed on standard error, warnings too.
-fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
+/// A loaded policy with its warnings (reported as findings in the policy file).
+struct PolicyInput {
+    policy: Policy,
+    diagnostics: Vec<policy::PolicyDiagnostic>,
+    text: String,
+}
+
+fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
     let color = use_color(args.color, io::stderr().is_terminal());
+    let mut diagnostics = Vec::new();
+    let mut text = String::new();
     let mut policy = match &args.policy {
         None => Policy::builtin_default(),
         Some(path) => {
-            let display = path.display().to_string();
+            let display = discover::display_path(path, cwd);
             match policy::load_policy_file(path, &display) {
                 Ok(loaded) => {
-                    if !loaded.diagnostics.is_empty() {
-                        eprint!(
-                            "{}",
-                            policy::render_diagnostics(
-                                &loaded.diagnostics,
-                                &loaded.source_text,
-                                color
-                            )
-                        );
-                    }
+                    diagnostics = loaded.diagnostics;
+                    text = loaded.source_text;
                     loaded.policy
                 }
                 Err(err) => {
@@ -107,7 +109,7 @@ fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
         }
     };
     if let Some(path) = &args.system_policy {
-        let display = path.display().to_string();
+        let display = discover::display_path(path, cwd);
         match policy::load_system_policy_file(path, &display) {
             Ok(sp) => policy = policy.with_system_policy(sp),
             Err(err) => {
@@ -116,7 +118,11 @@ fn load_policy(args: &ScanArgs) -> Result<Policy, Fatal> {
             }
         }
     }
-    Ok(policy)
+    Ok(PolicyInput {
+        policy,
+        diagnostics,
+        text,
+    })
 }
 
 fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
@@ -141,7 +147,11 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         max_file_size: args.max_file_size,
         lenient_breakglass: args.lenient_breakglass,
     };
-    let policy = load_policy(args)?;
+    let PolicyInput {
+        policy,
+        mut diagnostics,
+        text: policy_text,
+    } = load_policy(args, &cwd)?;
     let candidates =
         discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
     let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
@@ -155,7 +165,25 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     } else {
         None
     };
-    let report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
+    let mut report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
+    if args.policy.is_some() {
+        let images: Vec<&str> = report
+            .workloads
+            .iter()
+            .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
+            .collect();
+        let contexts: Vec<PodContext<'_>> = report
+            .workloads
+            .iter()
+            .map(|w| PodContext {
+                cluster: settings.cluster.as_deref(),
+                namespace: &w.namespace,
+                service_account: &w.service_account,
+            })
+            .collect();
+        diagnostics.extend(policy.lint_usage(&images, &contexts));
+    }
+    run::add_policy_findings(&mut report, &diagnostics, &policy_text);
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let color = use_color(args.color, stdout_is_terminal);

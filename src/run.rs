@@ -183,3 +183,54 @@ fn skip_message(reason: &str) -> String {
         other => format!("file skipped: {other}"),
     }
 }
+
+/// Turn policy diagnostics (load-time warnings, `lint_usage` notes) into report findings
+/// located in the policy file, with the offending line as snippet.
+pub fn add_policy_findings(
+    report: &mut Report,
+    diagnostics: &[crate::policy::PolicyDiagnostic],
+    policy_text: &str,
+) {
+    use crate::policy::Severity;
+    let source = scan::Source {
+        display: "",
+        text: policy_text,
+    };
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+            Severity::Note => Level::Note,
+        };
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!(" ({help})"));
+        }
+        let line = d.line.max(1);
+        let column = d.column.max(1);
+        let mut finding = Finding::new(
+            d.rule_id,
+            level,
+            message,
+            Location {
+                file: d.file.clone(),
+                line,
+                column,
+                document: 0,
+                end_line: d.end_line.max(line),
+                end_column: if d.end_line > d.line {
+                    d.end_column.max(1)
+                } else {
+                    d.end_column.max(column)
+                },
+            },
+        );
+        finding.snippet = if d.line > 0 {
+            source.line_text(d.line)
+        } else {
+            None
+        };
+        report.findings.push(finding);
+    }
+    report.finish();
+}
