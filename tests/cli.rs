@@ -316,3 +316,80 @@ fn version_names_the_commit() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(text.starts_with("binauthz-lint 0.1.0 (commit "), "{text}");
 }
+
+#[test]
+fn audit_events_for_breakglass_and_dry_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "policy.yaml",
+        "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: DRYRUN_AUDIT_LOG_ONLY}\nglobalPolicyEvaluationMode: DISABLE\n",
+    );
+    write(
+        root,
+        "both.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: both, namespace: ops, labels: {image-policy.k8s.io/break-glass: \"true\"}}\nspec: {containers: [{name: c, image: \"nginx:latest\"}]}\n",
+    );
+    write(root, "dry.yaml", &POD.replace("NAME", "dry"));
+    let (code, report) = json_scan(root, &["--policy", "policy.yaml", "both.yaml", "dry.yaml"]);
+    assert_eq!(code, 1, "break-glass and dry-run findings are warnings");
+    let events = report["auditEvents"].as_array().expect("auditEvents");
+    assert_eq!(events.len(), 2);
+    let labels = &events[0]["labels"];
+    assert_eq!(
+        labels["imagepolicywebhook.image-policy.k8s.io/break-glass"],
+        "true"
+    );
+    assert_eq!(
+        labels["imagepolicywebhook.image-policy.k8s.io/dry-run"],
+        "true"
+    );
+    let overridden =
+        labels["imagepolicywebhook.image-policy.k8s.io/overridden-verification-result"]
+            .as_str()
+            .expect("overridden result");
+    assert!(overridden.starts_with("'nginx:latest' : Image nginx:latest denied by Binary Authorization default admission rule"), "{overridden}");
+    assert!(overridden.ends_with('\n'));
+    assert_eq!(
+        events[0]["protoPayload"]["resourceName"],
+        "core/v1/namespaces/ops/pods/both"
+    );
+    assert!(
+        events[0]["resource"]["labels"]
+            .get("cluster_name")
+            .is_none(),
+        "no --cluster, no cluster labels"
+    );
+    let dry = &events[1]["labels"];
+    assert_eq!(
+        dry["imagepolicywebhook.image-policy.k8s.io/dry-run"],
+        "true"
+    );
+    assert!(
+        dry.get("imagepolicywebhook.image-policy.k8s.io/break-glass")
+            .is_none()
+    );
+    assert_eq!(report["summary"]["dryrunDenied"], 2);
+    assert_eq!(report["summary"]["breakglass"], 1);
+    assert_eq!(report["summary"]["denied"], 0);
+}
+
+#[test]
+fn human_breakglass_finding_names_what_it_overrides() {
+    let demo = common::fixture("testdata/demo");
+    let out = bin()
+        .current_dir(&demo)
+        .args(["scan", "--policy", "policy.yaml", "apps/hotfix.yaml"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        text.contains("apps/hotfix.yaml:14:9: warning[breakglass-used]: break-glass label `image-policy.k8s.io/break-glass: \"true\"` on Deployment hotfix admits its pods whatever the policy says and writes a break-glass audit event; it overrides 1 denial: docker.io/acme/hotfix:latest (container hotfix: not-by-digest by the default rule)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("image-denied"),
+        "break-glass admits: no image-denied finding\n{text}"
+    );
+}
