@@ -74,7 +74,7 @@ struct Parts {
 }
 
 struct Loader<'t> {
-    tree: &'t Tree,
+    tree: &'t Tree<'t>,
     file: &'t str,
     mode: Mode,
     diags: Vec<PolicyDiagnostic>,

@@ -28,7 +28,7 @@ pub fn to_json(tree: &Tree, node: NodeId, max_nodes: usize) -> Option<serde_json
                         let v = match tree.scalar_kind(id)? {
                             ScalarKind::Null => J::Null,
                             ScalarKind::Bool => J::Bool(matches!(
-                                text.as_str(),
+                                text.as_ref(),
                                 "y" | "Y"
                                     | "yes"
                                     | "Yes"
@@ -44,14 +44,14 @@ pub fn to_json(tree: &Tree, node: NodeId, max_nodes: usize) -> Option<serde_json
                                 .replace('_', "")
                                 .parse::<i64>()
                                 .map(J::from)
-                                .unwrap_or_else(|_| J::String(text.clone())),
+                                .unwrap_or_else(|_| J::String(text.to_string())),
                             ScalarKind::Float => text
                                 .parse::<f64>()
                                 .ok()
                                 .and_then(serde_json::Number::from_f64)
                                 .map(J::Number)
-                                .unwrap_or_else(|| J::String(text.clone())),
-                            ScalarKind::Str => J::String(text.clone()),
+                                .unwrap_or_else(|| J::String(text.to_string())),
+                            ScalarKind::Str => J::String(text.to_string()),
                         };
                         values.push(v);
                     }

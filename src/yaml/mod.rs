@@ -15,6 +15,7 @@ pub use json::to_json;
 pub use scalar::{ScalarKind, resolve_plain};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Index of a node in a [`Tree`].
@@ -57,9 +58,10 @@ impl Style {
 }
 
 #[derive(Debug)]
-pub enum Value {
+pub enum Value<'a> {
     Scalar {
-        text: String,
+        /// Borrowed from the source text when the scalar needs no unescaping or folding.
+        text: Cow<'a, str>,
         style: Style,
         /// The tag suffix when one was written (`!!str` → `str`).
         tag: Option<String>,
@@ -69,8 +71,8 @@ pub enum Value {
 }
 
 #[derive(Debug)]
-pub struct Node {
-    pub value: Value,
+pub struct Node<'a> {
+    pub value: Value<'a>,
     pub span: Span,
 }
 
@@ -123,8 +125,8 @@ pub struct YamlError {
 
 /// A parsed file: an arena of nodes and the documents that point into it.
 #[derive(Debug, Default)]
-pub struct Tree {
-    nodes: Vec<Node>,
+pub struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
     pub documents: Vec<Document>,
     pub duplicates: Vec<DuplicateKey>,
     /// Set when parsing stopped early; documents before the error are kept.
@@ -132,8 +134,8 @@ pub struct Tree {
 }
 
 /// Nodes of a tree are only dropped as a flat vector, so deep trees never recurse on drop.
-impl Tree {
-    pub fn node(&self, id: NodeId) -> Option<&Node> {
+impl<'a> Tree<'a> {
+    pub fn node(&self, id: NodeId) -> Option<&Node<'a>> {
         self.nodes.get(id as usize)
     }
 
@@ -144,7 +146,7 @@ impl Tree {
     /// The scalar text of a node, whatever its style.
     pub fn scalar(&self, id: NodeId) -> Option<&str> {
         match &self.node(id)?.value {
-            Value::Scalar { text, .. } => Some(text.as_str()),
+            Value::Scalar { text, .. } => Some(text.as_ref()),
             _ => None,
         }
     }
@@ -152,7 +154,7 @@ impl Tree {
     /// The scalar with its style and tag.
     pub fn scalar_full(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
         match &self.node(id)?.value {
-            Value::Scalar { text, style, tag } => Some((text.as_str(), *style, tag.as_deref())),
+            Value::Scalar { text, style, tag } => Some((text.as_ref(), *style, tag.as_deref())),
             _ => None,
         }
     }
@@ -321,15 +323,19 @@ struct Open {
 }
 
 /// Parse a whole YAML (or JSON) stream. Never panics; errors are data in [`Tree::error`].
-pub fn parse(text: &str, limits: &Limits) -> Tree {
+pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     // Editors do not count a byte-order mark as a column.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut builder = Builder {
-        tree: Tree::default(),
+        // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
+        tree: Tree {
+            nodes: Vec::with_capacity(text.len() / 16),
+            ..Tree::default()
+        },
         limits: *limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
-        sizes: Vec::new(),
+        sizes: Vec::with_capacity(text.len() / 16),
         alias_spent: 0,
         document: 0,
         in_document: false,
@@ -357,8 +363,8 @@ pub fn parse(text: &str, limits: &Limits) -> Tree {
     builder.tree
 }
 
-struct Builder {
-    tree: Tree,
+struct Builder<'a> {
+    tree: Tree<'a>,
     limits: Limits,
     stack: Vec<Open>,
     anchors: HashMap<usize, NodeId>,
@@ -370,7 +376,7 @@ struct Builder {
     root: Option<NodeId>,
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn fail(&mut self, at: Pos, message: String) {
         if self.tree.error.is_none() {
             self.tree.error = Some(YamlError {
@@ -381,7 +387,7 @@ impl Builder {
         }
     }
 
-    fn push_node(&mut self, value: Value, span: Span, size: u64) -> Result<NodeId, String> {
+    fn push_node(&mut self, value: Value<'a>, span: Span, size: u64) -> Result<NodeId, String> {
         let id = NodeId::try_from(self.tree.nodes.len())
             .map_err(|_| "too many YAML nodes in one file".to_string())?;
         self.tree.nodes.push(Node { value, span });
@@ -407,7 +413,7 @@ impl Builder {
         }
     }
 
-    fn event(&mut self, event: Event<'_>, raw: RawSpan) -> Result<(), String> {
+    fn event(&mut self, event: Event<'a>, raw: RawSpan) -> Result<(), String> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::DocumentStart(_) => {
@@ -456,7 +462,7 @@ impl Builder {
                 });
                 let id = self.push_node(
                     Value::Scalar {
-                        text: text.into_owned(),
+                        text,
                         style: Style::from_raw(style),
                         tag,
                     },

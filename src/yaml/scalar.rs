@@ -28,6 +28,29 @@ impl ScalarKind {
 
 /// Resolve an unquoted, untagged scalar.
 pub fn resolve_plain(text: &str) -> ScalarKind {
+    // Fast path: most scalars in manifests (names, images, keys) start with a letter that
+    // no null, boolean or number starts with.
+    match text.as_bytes().first() {
+        None => return ScalarKind::Null,
+        Some(
+            b'0'..=b'9'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'~'
+            | b'n'
+            | b'N'
+            | b'y'
+            | b'Y'
+            | b't'
+            | b'T'
+            | b'f'
+            | b'F'
+            | b'o'
+            | b'O',
+        ) => {}
+        Some(_) => return ScalarKind::Str,
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return ScalarKind::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
@@ -57,17 +80,30 @@ fn all_digits(text: &str, radix: u32) -> bool {
 
 /// Go's `strconv.ParseInt(s, 0, 64)` syntax (base prefixes, leading-zero octal), applied by
 /// go-yaml v2 after removing underscores.
+/// go-yaml v2 removes underscores before reading numbers; avoid the copy when there are none.
+fn without_underscores(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('_') {
+        std::borrow::Cow::Owned(text.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn is_int(text: &str) -> bool {
-    let plain = text.replace('_', "");
+    let plain = without_underscores(text);
     let body = strip_sign(&plain);
-    let lower = body.to_ascii_lowercase();
-    if let Some(hex) = lower.strip_prefix("0x") {
+    let prefix = |p: &str| {
+        body.get(..2)
+            .filter(|head| head.eq_ignore_ascii_case(p))
+            .map(|_| &body[2..])
+    };
+    if let Some(hex) = prefix("0x") {
         return all_digits(hex, 16);
     }
-    if let Some(oct) = lower.strip_prefix("0o") {
+    if let Some(oct) = prefix("0o") {
         return all_digits(oct, 8);
     }
-    if let Some(bin) = lower.strip_prefix("0b") {
+    if let Some(bin) = prefix("0b") {
         return all_digits(bin, 2);
     }
     if body.len() > 1 && body.starts_with('0') {
@@ -79,7 +115,7 @@ fn is_int(text: &str) -> bool {
 /// go-yaml v2's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (after removing
 /// underscores). `1.2.3` is therefore a string, and so is `0.28.0`.
 fn is_float(text: &str) -> bool {
-    let plain = text.replace('_', "");
+    let plain = without_underscores(text);
     let body = strip_sign(&plain);
     let (mantissa, exponent) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
