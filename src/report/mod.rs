@@ -4,6 +4,7 @@
 
 pub mod human;
 pub mod json;
+pub mod paths;
 
 use crate::decision::{AttestorResult, Decision, Enforcement, ImageDecision, Reason};
 use crate::rules::Level;
