@@ -115,16 +115,16 @@ pub fn annotation(finding: &Finding, paths: &RepoPaths) -> String {
     )
 }
 
-/// Escape text for Markdown (GitHub flavoured), inside or outside a table cell: every ASCII
-/// punctuation character that could start markup is backslash-escaped, line breaks become
-/// spaces, so manifest content is shown literally.
+/// Escape text for a GitHub-flavoured Markdown table cell or inline text (never at the start
+/// of a line): the ASCII punctuation that can start markup there (emphasis, code, links,
+/// HTML, entities, strikethrough, math, cell breaks) is backslash-escaped and line breaks
+/// become spaces, so manifest content is shown literally.
 pub fn markdown_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\r' | '\n' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '+'
-            | '-' | '!' | '|' | '~' | '&' | '$' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' => {
                 out.push('\\');
                 out.push(c);
             }

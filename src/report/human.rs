@@ -10,7 +10,10 @@
 
 use super::{Finding, Report};
 use crate::rules::{self, Level};
-use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
+use annotate_snippets::{
+    AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet,
+    normalize_untrusted_str,
+};
 use std::io::{self, Write};
 
 /// Options for the human renderer.
@@ -167,17 +170,24 @@ fn render_finding(finding: &Finding, renderer: &Renderer) -> String {
             );
         }
     }
+    // Related locations (the policy rule that decided, a break-glass marker, ...) as notes
+    // with their own `-->` line.
+    let mut groups = vec![group];
     for related in &finding.related {
         let r = &related.location;
-        group = group.element(SnippetLevel::NOTE.message(format!(
-            "{} ({}:{}:{})",
-            terminal_safe(&related.message),
-            terminal_safe(&r.file),
-            r.line,
-            r.column
-        )));
+        groups.push(
+            Group::with_title(
+                SnippetLevel::NOTE
+                    .secondary_title(normalize_untrusted_str(&terminal_safe(&related.message))),
+            )
+            .element(
+                Origin::path(terminal_safe(&r.file))
+                    .line(r.line as usize)
+                    .char_column(r.column as usize),
+            ),
+        );
     }
-    renderer.render(&[group])
+    renderer.render(&groups)
 }
 
 #[cfg(test)]
@@ -217,8 +227,9 @@ mod tests {
              |\n\
              7 |   image: nginx\n  \
              |          ^^^^^\n  \
-             |\n  \
-             = note: default admission rule (policy.yaml:1:1)"
+             |\n\
+             note: default admission rule\n \
+             --> policy.yaml:1:1"
         );
     }
 
