@@ -36,7 +36,7 @@ fn fixture_dir() -> PathBuf {
 /// apply the fixture policy's verdicts.
 fn fixture_report(jobs: usize) -> Report {
     let dir = fixture_dir();
-    let candidates = discover::discover(&[dir.clone()], &dir, jobs).unwrap();
+    let candidates = discover::discover(std::slice::from_ref(&dir), &dir, jobs).unwrap();
     let settings = ScanSettings::default();
     let mut report = run::run(
         &candidates,
