@@ -1,15 +1,18 @@
-//! `--format human`: findings grouped by file, each rendered like a compiler diagnostic by
-//! `annotate-snippets` (rustc's renderer) — `level[rule-id]: message`, `--> path:line:col`,
-//! the source line with the span underlined, related locations as notes — and a closing
-//! summary line with the counts.
+//! `--format human`: findings grouped by file. Each finding is a
+//! `path:line:col: level[rule-id]: message` line (the form editors' problem matchers and
+//! `grep` expect), then the source line with the span underlined and the related locations
+//! (the policy rule that decided, the break-glass marker) as notes; a closing summary line
+//! gives the counts, including scanned and skipped files.
 //!
-//! Why annotate-snippets rather than hand-written carets: it measures display width (wide
-//! CJK characters, tabs), trims very long lines around the span, and neutralises control and
-//! bidirectional-override characters in the source line, which comes from untrusted files;
-//! and `policy validate` diagnostics use the same renderer, so both look alike.
+//! The snippet and notes are drawn by `annotate-snippets` (rustc's and cargo's renderer)
+//! rather than by hand: it measures display width (wide CJK characters, tabs), trims very long
+//! lines around the span, and neutralises control and bidirectional-override characters of
+//! the source line, which comes from an untrusted file. [`terminal_safe`] also cleans the
+//! messages, paths and notes (C1 controls included), so a manifest cannot send escape
+//! sequences to the terminal.
 
 use super::{Finding, Report};
-use crate::rules::{self, Level};
+use crate::rules::Level;
 use annotate_snippets::{
     AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet,
     normalize_untrusted_str,
@@ -69,7 +72,7 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
             )?;
             current_file = Some(finding.location.file.as_str());
         }
-        writeln!(out, "{}", render_finding(finding, &renderer))?;
+        writeln!(out, "{}", render_finding(finding, &renderer, &paint))?;
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report, &paint))
@@ -130,49 +133,53 @@ fn byte_offset(line: &str, index: usize) -> usize {
         .unwrap_or(line.len())
 }
 
-fn render_finding(finding: &Finding, renderer: &Renderer) -> String {
-    let loc = &finding.location;
-    let file = terminal_safe(&loc.file);
-    let message = terminal_safe(&finding.message);
-    let mut title = snippet_level(finding.level)
-        .primary_title(message)
-        .id(finding.rule_id);
-    if let Some(rule) = rules::find(finding.rule_id) {
-        title = title.id_url(rule.help_uri());
+fn level_name(level: Level, paint: &Paint) -> String {
+    match level {
+        Level::Error => paint.wrap("1;31", "error"),
+        Level::Warning => paint.wrap("1;33", "warning"),
+        Level::Note => paint.wrap("1;36", "note"),
     }
-    let mut group = Group::with_title(title);
-    match &finding.snippet {
-        Some(line) => {
-            let line = terminal_safe(line);
-            let start = byte_offset(&line, loc.column.saturating_sub(1) as usize);
-            // A span on one line ends at its end column; a longer one is underlined to the
-            // end of its first line; a point gets one caret.
-            let end = if loc.end_line == loc.line && loc.end_column > loc.column {
-                byte_offset(&line, loc.end_column.saturating_sub(1) as usize)
-            } else if loc.end_line > loc.line {
-                line.len()
-            } else {
-                start
-            };
-            group = group.element(
+}
+
+/// One finding: a `path:line:col: level[rule-id]: message` line (the form editors' problem
+/// matchers and `grep` expect), then the source line with the span underlined and the
+/// related locations as notes, drawn by annotate-snippets.
+fn render_finding(finding: &Finding, renderer: &Renderer, paint: &Paint) -> String {
+    let loc = &finding.location;
+    let mut text = format!(
+        "{}: {}{}: {}",
+        paint.wrap(
+            "1",
+            &format!("{}:{}:{}", terminal_safe(&loc.file), loc.line, loc.column)
+        ),
+        level_name(finding.level, paint),
+        paint.wrap("1", &format!("[{}]", finding.rule_id)),
+        normalize_untrusted_str(&terminal_safe(&finding.message))
+    );
+    let mut groups = Vec::new();
+    if let Some(line) = &finding.snippet {
+        let line = terminal_safe(line);
+        let start = byte_offset(&line, loc.column.saturating_sub(1) as usize);
+        // A span on one line ends at its end column; a longer one is underlined to the end
+        // of its first line; a point gets one caret.
+        let end = if loc.end_line == loc.line && loc.end_column > loc.column {
+            byte_offset(&line, loc.end_column.saturating_sub(1) as usize)
+        } else if loc.end_line > loc.line {
+            line.len()
+        } else {
+            start
+        };
+        groups.push(
+            Group::with_level(snippet_level(finding.level)).element(
                 Snippet::source(line)
                     .line_start(loc.line as usize)
-                    .path(file)
                     .fold(false)
                     .annotation(AnnotationKind::Primary.span(start..end.max(start))),
-            );
-        }
-        None => {
-            group = group.element(
-                Origin::path(file)
-                    .line(loc.line as usize)
-                    .char_column(loc.column as usize),
-            );
-        }
+            ),
+        );
     }
     // Related locations (the policy rule that decided, a break-glass marker, ...) as notes
     // with their own `-->` line.
-    let mut groups = vec![group];
     for related in &finding.related {
         let r = &related.location;
         groups.push(
@@ -187,7 +194,11 @@ fn render_finding(finding: &Finding, renderer: &Renderer) -> String {
             ),
         );
     }
-    renderer.render(&groups)
+    if !groups.is_empty() {
+        text.push('\n');
+        text.push_str(&renderer.render(&groups));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -219,11 +230,14 @@ mod tests {
 
     #[test]
     fn underlines_the_span_and_neutralises_controls() {
-        let text = render_finding(&finding("  image: nginx", 10, 15), &Renderer::plain());
+        let text = render_finding(
+            &finding("  image: nginx", 10, 15),
+            &Renderer::plain(),
+            &Paint { on: false },
+        );
         assert_eq!(
             text,
-            "error[image-denied]: denied \u{fffd}[31mred\n \
-             --> a.yaml:7:10\n  \
+            "a.yaml:7:10: error[image-denied]: denied \u{fffd}[31mred\n  \
              |\n\
              7 |   image: nginx\n  \
              |          ^^^^^\n  \
@@ -235,7 +249,11 @@ mod tests {
 
     #[test]
     fn wide_characters_line_up() {
-        let text = render_finding(&finding("  image: 画像:1", 10, 14), &Renderer::plain());
+        let text = render_finding(
+            &finding("  image: 画像:1", 10, 14),
+            &Renderer::plain(),
+            &Paint { on: false },
+        );
         assert!(
             text.contains("7 |   image: 画像:1\n  |          ^^^^^^"),
             "{text}"
