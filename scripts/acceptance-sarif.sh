@@ -16,9 +16,14 @@
 #   python3 -m venv "$TOOLS_DIR/venv" && "$TOOLS_DIR/venv/bin/pip" install check-jsonschema==0.39.0
 #   npm install --prefix "$TOOLS_DIR/npm" @microsoft/sarif-multitool@5.7.0
 # Override with CHECK_JSONSCHEMA=/path and SARIF_MULTITOOL=/path (the native Sarif.Multitool
-# binary), and BIN=/path/to/binauthz-lint to skip the build.
+# binary). The binary to test is the first argument (as .ci/run passes it) or $BIN; without
+# either, the script builds it.
 set -euo pipefail
 
+BIN="${1:-${BIN:-}}"
+if [ -n "$BIN" ] && [ "${BIN#/}" = "$BIN" ]; then
+    BIN="$PWD/$BIN"
+fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 shared="$root/../shared"
@@ -67,7 +72,7 @@ fi
 # The multitool is a self-contained .NET program: do not require ICU.
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-if [ -z "${BIN:-}" ]; then
+if [ -z "$BIN" ]; then
     cargo build --quiet --bin binauthz-lint
     BIN="${CARGO_TARGET_DIR:-$root/target}/debug/binauthz-lint"
 fi
