@@ -32,20 +32,20 @@ pub struct SarifOptions {
 }
 
 #[derive(Serialize)]
-struct Log {
+struct Log<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run>,
+    runs: [Run<'a>; 1],
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run {
+struct Run<'a> {
     tool: Tool,
     invocations: Vec<Invocation>,
     original_uri_base_ids: BTreeMap<&'static str, ArtifactLocation>,
-    results: Vec<SarifResult>,
+    results: Results<'a>,
     column_kind: &'static str,
     properties: Map<String, Value>,
 }
@@ -186,16 +186,31 @@ pub fn render(report: &Report, options: &SarifOptions, out: &mut dyn Write) -> i
     out.write_all(b"\n")
 }
 
-fn build(report: &Report, options: &SarifOptions) -> Log {
+/// The results, built one at a time while they are written (a large scan's SARIF is tens
+/// of megabytes; there is no need to hold it all in memory).
+struct Results<'a> {
+    report: &'a Report,
+    paths: &'a RepoPaths,
+    index: Index<'a>,
+    fingerprints: Vec<String>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.report.findings.iter().zip(&self.fingerprints).map(
+            |(finding, fingerprint)| result(finding, fingerprint.clone(), self.paths, &self.index),
+        ))
+    }
+}
+
+fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
     let paths = &options.paths;
-    let index = Index::new(report);
-    let fingerprints = fingerprints(report, paths);
-    let results = report
-        .findings
-        .iter()
-        .zip(fingerprints)
-        .map(|(finding, fingerprint)| result(finding, fingerprint, paths, &index))
-        .collect();
+    let results = Results {
+        report,
+        paths,
+        index: Index::new(report),
+        fingerprints: fingerprints(report, paths),
+    };
     let mut driver_properties = Map::new();
     if let Some(commit) = &options.commit {
         driver_properties.insert("commit".to_string(), Value::from(commit.as_str()));
@@ -223,7 +238,7 @@ fn build(report: &Report, options: &SarifOptions) -> Log {
     Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
-        runs: vec![Run {
+        runs: [Run {
             tool: Tool {
                 driver: ToolComponent {
                     name: report.tool.name,
