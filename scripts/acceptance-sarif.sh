@@ -3,7 +3,8 @@
 #
 # Scans ../shared/corpus/manifests/kubernetes__examples (relative to the repository root)
 # under testdata/policies/always-deny.yaml, plus the same scan without a policy, the
-# testdata/report-fixture repository and a standard-input scan, and checks every SARIF log
+# testdata/report-fixture repository (under its policy) and a standard-input scan, and checks
+# every SARIF log
 #   1. against the OASIS SARIF 2.1.0 schema (and SchemaStore's copy) with check-jsonschema,
 #   2. with Microsoft's SARIF multitool `validate` (zero errors; its exit code is always 0,
 #      so the errors are counted in its output log),
@@ -106,7 +107,11 @@ else
 fi
 scan corpus-no-policy "$corpus"
 logs+=(corpus-no-policy)
-scan fixture testdata/report-fixture
+if [ "$policy_used" = 1 ]; then
+    scan fixture --policy testdata/policies/report-fixture.yaml testdata/report-fixture
+else
+    scan fixture testdata/report-fixture
+fi
 logs+=(fixture)
 "$BIN" scan --format sarif - <testdata/report-fixture/apps/breakglass.yaml >"$work/stdin.sarif" || [ $? -eq 1 ]
 logs+=(stdin)

@@ -1,21 +1,18 @@
 //! Snapshot and property tests of the report renderers (SARIF, GitHub, human) on the fixture
 //! repository `testdata/report-fixture/`.
 //!
-//! The break-glass and invalid-file findings come from really scanning the fixture with
-//! `run::run`. Policy loading is not on `main` yet, so the policy's verdicts (what
-//! `testdata/policies/report-fixture.yaml` decides: allowlist `gcr.io/acme/allowed/*`, dry-run
-//! in `staging`, enforced ALWAYS_DENY elsewhere) are applied to that report by
-//! [`apply_fixture_policy`], which builds the denial findings the way `scan.rs` does.
-//! Once `policy::load_policy_str` exists, scan with the real policy instead.
+//! The fixture is scanned for real, as the binary does it: `run::run` with
+//! `testdata/policies/report-fixture.yaml` (allowlist `gcr.io/acme/allowed/*`, dry-run in
+//! `staging`, enforced ALWAYS_DENY elsewhere), then the policy's usage notes as findings.
 
-use binauthz_lint::decision::{Decision, Enforcement, ImageDecision, PolicyRef, Reason};
+use binauthz_lint::decision::PodContext;
 use binauthz_lint::discover;
-use binauthz_lint::policy::Policy;
+use binauthz_lint::policy;
 use binauthz_lint::report::github::{self, GithubOptions};
 use binauthz_lint::report::human::{self, HumanOptions};
 use binauthz_lint::report::paths::RepoPaths;
 use binauthz_lint::report::sarif::{self, SarifOptions};
-use binauthz_lint::report::{Finding, Location, PolicyDecision, Related, Report};
+use binauthz_lint::report::{Finding, Location, Related, Report};
 use binauthz_lint::rules::Level;
 use binauthz_lint::run;
 use binauthz_lint::scan::ScanSettings;
@@ -32,177 +29,36 @@ fn fixture_dir() -> PathBuf {
     repo_root().join("testdata/report-fixture")
 }
 
-/// Scan the fixture as `cd testdata/report-fixture && binauthz-lint scan .` would, then
-/// apply the fixture policy's verdicts.
+/// Scan the fixture as `cd testdata/report-fixture && binauthz-lint scan . --policy
+/// ../policies/report-fixture.yaml` would.
 fn fixture_report(jobs: usize) -> Report {
     let dir = fixture_dir();
+    let policy_path = repo_root().join("testdata/policies/report-fixture.yaml");
+    let policy_text = std::fs::read_to_string(&policy_path).unwrap();
+    let loaded = policy::load_policy_str(&policy_text, POLICY_DISPLAY).unwrap();
     let candidates = discover::discover(std::slice::from_ref(&dir), &dir, jobs).unwrap();
     let settings = ScanSettings::default();
-    let mut report = run::run(
-        &candidates,
-        None,
-        &settings,
-        &Policy::builtin_default(),
-        jobs,
-    );
-    apply_fixture_policy(&mut report, &settings);
+    let mut report = run::run(&candidates, None, &settings, &loaded.policy, jobs);
+    let images: Vec<&str> = report
+        .workloads
+        .iter()
+        .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
+        .collect();
+    let contexts: Vec<PodContext<'_>> = report
+        .workloads
+        .iter()
+        .map(|w| PodContext {
+            cluster: None,
+            namespace: &w.namespace,
+            service_account: &w.service_account,
+        })
+        .collect();
+    let mut diagnostics = loaded.diagnostics.clone();
+    diagnostics.extend(loaded.policy.lint_usage(&images, &contexts));
+    run::add_policy_findings(&mut report, &diagnostics, &loaded.source_text);
     // Normalise the tool version in snapshots.
     report.tool.version = "0.0.0-snapshot";
     report
-}
-
-fn line_of(file: &str, line: u32) -> Option<String> {
-    let text = std::fs::read_to_string(fixture_dir().join(file)).ok()?;
-    text.lines().nth(line as usize - 1).map(str::to_string)
-}
-
-fn policy_ref(line: u32, column: u32, end_column: u32, label: &str) -> PolicyRef {
-    PolicyRef {
-        file: POLICY_DISPLAY.to_string(),
-        line,
-        column,
-        end_line: line,
-        end_column,
-        label: label.to_string(),
-    }
-}
-
-/// The verdicts of `testdata/policies/report-fixture.yaml`, with denial findings built like
-/// `scan.rs` builds them (message, location at the image, related policy rule and ineffective
-/// break-glass markers).
-fn apply_fixture_policy(report: &mut Report, settings: &ScanSettings) {
-    report.policy.source = POLICY_DISPLAY.to_string();
-    let mut findings = Vec::new();
-    for w in &mut report.workloads {
-        let dryrun = w.namespace == "staging";
-        for image in &mut w.images {
-            let verdict = if image.image.starts_with("gcr.io/acme/allowed/") {
-                ImageDecision {
-                    decision: Decision::Allow,
-                    reason: Reason::Allowlist,
-                    rule: None,
-                    enforcement: None,
-                    pattern: Some("gcr.io/acme/allowed/*".to_string()),
-                    attestors: Vec::new(),
-                    message: String::new(),
-                    source: Some(policy_ref(
-                        5,
-                        16,
-                        37,
-                        "allowlist pattern gcr.io/acme/allowed/*",
-                    )),
-                }
-            } else if dryrun {
-                ImageDecision {
-                    decision: Decision::Deny,
-                    reason: Reason::AlwaysDeny,
-                    rule: Some("namespace:staging".to_string()),
-                    enforcement: Some(Enforcement::Dryrun),
-                    pattern: None,
-                    attestors: Vec::new(),
-                    message: format!(
-                        "Image {} denied by Binary Authorization namespace admission rule for staging. Denied by always_deny admission rule",
-                        image.image
-                    ),
-                    source: Some(policy_ref(
-                        10,
-                        3,
-                        10,
-                        "kubernetesNamespaceAdmissionRules `staging` (DRYRUN_AUDIT_LOG_ONLY)",
-                    )),
-                }
-            } else {
-                ImageDecision {
-                    decision: Decision::Deny,
-                    reason: Reason::AlwaysDeny,
-                    rule: Some("default".to_string()),
-                    enforcement: Some(Enforcement::Enforced),
-                    pattern: None,
-                    attestors: Vec::new(),
-                    message: format!(
-                        "Image {} denied by Binary Authorization default admission rule. Denied by always_deny admission rule",
-                        image.image
-                    ),
-                    source: Some(policy_ref(6, 1, 21, "defaultAdmissionRule (ALWAYS_DENY)")),
-                }
-            };
-            image.decision = verdict.decision;
-            image.reason = verdict.reason;
-            image.rule = verdict.rule.clone();
-            image.enforcement = verdict.enforcement;
-            image.pattern = verdict.pattern.clone();
-            image.verdict = verdict;
-        }
-        let denied = |e: Enforcement| {
-            w.images
-                .iter()
-                .any(|i| i.decision == Decision::Deny && i.enforcement == Some(e))
-        };
-        w.policy_decision = if denied(Enforcement::Enforced) {
-            PolicyDecision::Deny
-        } else if denied(Enforcement::Dryrun) {
-            PolicyDecision::DryrunDeny
-        } else {
-            PolicyDecision::Allow
-        };
-        let effective = w.breakglass.as_ref().is_some_and(|b| b.effective);
-        w.admitted = w.policy_decision != PolicyDecision::Deny || effective;
-        if effective {
-            assert!(
-                w.images.iter().all(|i| i.decision == Decision::Allow),
-                "the stand-in policy cannot rewrite breakglass-used messages: keep break-glass workloads' images allowlisted"
-            );
-            continue;
-        }
-        for image in w.images.iter().filter(|i| i.decision == Decision::Deny) {
-            let (rule, level, message) = match image.enforcement {
-                Some(Enforcement::Dryrun) => (
-                    "image-denied-dryrun",
-                    Level::Warning,
-                    format!(
-                        "{} (dry-run rule: the pod is admitted, but the denial is audit-logged; it will be blocked when the rule is enforced)",
-                        image.verdict.message
-                    ),
-                ),
-                _ => ("image-denied", Level::Error, image.verdict.message.clone()),
-            };
-            let mut f = Finding::new(rule, level, message, image.location.clone());
-            f.workload = Some(w.identity());
-            f.container = Some(image.container.clone());
-            f.image = Some(image.image.clone());
-            f.snippet = line_of(&image.location.file, image.location.line);
-            if let Some(source) = &image.verdict.source {
-                f.related.push(Related {
-                    message: source.label.clone(),
-                    location: Location {
-                        file: source.file.clone(),
-                        line: source.line,
-                        column: source.column,
-                        document: 0,
-                        end_line: source.end_line,
-                        end_column: source.end_column,
-                    },
-                });
-            }
-            for marker in w.breakglass.iter().flat_map(|b| &b.sources) {
-                if !marker.effective {
-                    f.related.push(Related {
-                        message: format!(
-                            "break-glass {} `{}` is not honoured: {}",
-                            marker.kind,
-                            marker.key,
-                            marker.problem.clone().unwrap_or_default()
-                        ),
-                        location: marker.location.clone(),
-                    });
-                }
-            }
-            findings.push(f);
-        }
-    }
-    report.findings.extend(findings);
-    report.audit_events = binauthz_lint::audit::events(&report.workloads, settings);
-    report.finish();
 }
 
 /// Paths as if the repository were checked out at `/repo` and the scan ran in the fixture.
@@ -257,6 +113,7 @@ fn fixture_covers_every_case() {
         "breakglass-ineffective",
         "breakglass-deprecated-annotation",
         "manifest-invalid",
+        "policy-unused-pattern",
     ] {
         assert!(rules.contains(&rule), "no {rule} finding in {rules:?}");
     }
