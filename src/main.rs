@@ -5,6 +5,7 @@ mod cli;
 use binauthz_lint::decision::PodContext;
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
+use binauthz_lint::report::paths::{self, RepoPaths};
 use binauthz_lint::report::{self, Report};
 use binauthz_lint::rules::{self, Level};
 use binauthz_lint::run;
@@ -186,13 +187,24 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     run::add_policy_findings(&mut report, &diagnostics, &policy_text);
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
-    let color = use_color(args.color, stdout_is_terminal);
-    write_report(&report, args.format, color, args.output.as_deref())?;
+    let context = RenderContext {
+        color: use_color(args.color, stdout_is_terminal),
+        paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
+    };
+    write_report(&report, args.format, &context, args.output.as_deref())?;
     if let Some(path) = &args.json {
-        write_report(&report, Format::Json, false, Some(path))?;
+        write_report(&report, Format::Json, &context.plain(), Some(path))?;
     }
     if let Some(path) = &args.sarif {
-        write_report(&report, Format::Sarif, false, Some(path))?;
+        write_report(&report, Format::Sarif, &context.plain(), Some(path))?;
+    }
+    if args.format == Format::Github {
+        // The job summary of a GitHub Actions step (appended, as the runner expects).
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            append_to(Path::new(&path), |out| {
+                report::github::step_summary(&report, &context.github(), out)
+            })?;
+        }
     }
     if let Some(path) = &args.audit_log {
         write_to(Some(path), |out| {
@@ -241,19 +253,70 @@ fn write_to(
     }
 }
 
+fn append_to(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            body(&mut out)?;
+            out.flush()
+        })
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))
+}
+
+/// What the renderers need besides the report, resolved once.
+struct RenderContext {
+    color: bool,
+    paths: RepoPaths,
+}
+
+impl RenderContext {
+    /// The same, without colour (for the extra `--json` / `--sarif` files).
+    fn plain(&self) -> RenderContext {
+        RenderContext {
+            color: false,
+            paths: self.paths.clone(),
+        }
+    }
+
+    fn github(&self) -> report::github::GithubOptions {
+        report::github::GithubOptions {
+            paths: self.paths.clone(),
+        }
+    }
+}
+
 fn write_report(
     report: &Report,
     format: Format,
-    color: bool,
+    context: &RenderContext,
     path: Option<&Path>,
 ) -> Result<(), Fatal> {
     match format {
         Format::Human => write_to(path, |out| {
-            report::human::render(report, report::human::HumanOptions { color }, out)
+            report::human::render(
+                report,
+                report::human::HumanOptions {
+                    color: context.color,
+                },
+                out,
+            )
         }),
         Format::Json => write_to(path, |out| report::json::render(report, out)),
-        Format::Sarif | Format::Github => Err(Fatal(
-            format!("--format {format:?} is not available in this build").to_lowercase(),
-        )),
+        Format::Sarif => {
+            let options = report::sarif::SarifOptions {
+                paths: context.paths.clone(),
+                commit: Some(env!("BINAUTHZ_LINT_COMMIT").to_string()).filter(|c| c != "unknown"),
+            };
+            write_to(path, |out| report::sarif::render(report, &options, out))
+        }
+        Format::Github => write_to(path, |out| {
+            report::github::render(report, &context.github(), out)
+        }),
     }
 }

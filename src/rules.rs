@@ -152,6 +152,53 @@ pub const RULES: &[RuleMeta] = &[
     ),
 ];
 
+/// Where the rule pages are published (SARIF `helpUri`: `<DOCS_BASE_URI><id>.md`).
+pub const DOCS_BASE_URI: &str =
+    "https://github.com/binauthz-lint/binauthz-lint/blob/main/docs/rules/";
+
+impl RuleMeta {
+    /// The rule's page on the web (SARIF `helpUri`).
+    pub fn help_uri(&self) -> String {
+        format!("{DOCS_BASE_URI}{}.md", self.id)
+    }
+
+    /// The id in PascalCase (SARIF `reportingDescriptor.name`): `image-denied` → `ImageDenied`.
+    pub fn name(&self) -> String {
+        self.id
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                match chars.next() {
+                    Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect()
+    }
+
+    /// The first paragraph of the page's "What it finds" section, on one line (SARIF
+    /// `fullDescription`); the summary when the page has no such section.
+    pub fn full_description(&self) -> String {
+        let mut lines = self
+            .doc
+            .lines()
+            .skip_while(|l| !l.starts_with("## What it finds"));
+        if lines.next().is_none() {
+            return self.summary.to_string();
+        }
+        let paragraph: Vec<&str> = lines
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::trim)
+            .collect();
+        if paragraph.is_empty() {
+            self.summary.to_string()
+        } else {
+            paragraph.join(" ")
+        }
+    }
+}
+
 /// Look a rule up by id.
 pub fn find(id: &str) -> Option<&'static RuleMeta> {
     RULES.iter().find(|r| r.id == id)
@@ -183,6 +230,52 @@ mod tests {
                 "docs/rules/{}.md is too short",
                 rule.id
             );
+            assert!(
+                rule.doc.contains("\n## What it finds\n"),
+                "docs/rules/{}.md needs a 'What it finds' section (SARIF fullDescription)",
+                rule.id
+            );
+            assert_eq!(
+                rule.help_uri(),
+                format!(
+                    "https://github.com/binauthz-lint/binauthz-lint/blob/main/docs/rules/{}.md",
+                    rule.id
+                )
+            );
+            assert!(!rule.full_description().is_empty());
         }
+    }
+
+    /// Every page in docs/rules/ belongs to a rule, and every rule has its page on disk (the
+    /// file `helpUri` points at once published).
+    #[test]
+    fn docs_pages_and_rules_match() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+        let mut pages: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(".md").map(str::to_string))
+            .collect();
+        pages.sort();
+        let expected: Vec<String> = RULES.iter().map(|r| r.id.to_string()).collect();
+        assert_eq!(pages, expected, "docs/rules/*.md and RULES differ");
+        for rule in RULES {
+            let on_disk = std::fs::read_to_string(dir.join(format!("{}.md", rule.id))).unwrap();
+            assert_eq!(on_disk, rule.doc, "{}: embedded page is stale", rule.id);
+        }
+    }
+
+    #[test]
+    fn names_and_descriptions() {
+        let rule = find("image-denied-dryrun").unwrap();
+        assert_eq!(rule.name(), "ImageDeniedDryrun");
+        assert!(
+            find("image-denied")
+                .unwrap()
+                .full_description()
+                .starts_with(
+                    "An image of a workload that the cluster's Binary Authorization enforcer"
+                )
+        );
     }
 }

@@ -335,11 +335,25 @@ fn evaluate_workload(
                 ),
             );
         }
-        push(
+        let mut f = source.finding(
             "breakglass-used",
             Level::Warning,
             breakglass_used_message(marker, &workload.object.kind, &workload.name, &images),
+            marker.key_span,
+            document,
         );
+        f.workload = Some(identity_ref.clone());
+        // The denials it overrides, at their images.
+        for image in images.iter().filter(|i| i.decision == Decision::Deny) {
+            f.related.push(Related {
+                message: format!(
+                    "overrides the denial of {} (container {})",
+                    image.image, image.container
+                ),
+                location: image.location.clone(),
+            });
+        }
+        result.findings.push(f);
     }
     if !effective {
         for image in &images {
@@ -364,6 +378,22 @@ fn evaluate_workload(
             f.image = Some(image.image.clone());
             if let Some(policy_ref) = &image.verdict.source {
                 f.related.push(related_policy(policy_ref));
+            }
+            // A break-glass marker that would have admitted the pod, had it been honoured.
+            for marker in markers.iter().filter(|m| !m.effective && !m.other_system) {
+                f.related.push(Related {
+                    message: format!(
+                        "break-glass {} `{}` is not honoured: {}",
+                        marker.kind.as_str(),
+                        marker.key,
+                        marker
+                            .problem
+                            .as_ref()
+                            .map(|p| p.short())
+                            .unwrap_or_default()
+                    ),
+                    location: source.location(marker.key_span, document),
+                });
             }
             result.findings.push(f);
         }

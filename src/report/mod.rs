@@ -2,8 +2,11 @@
 //!
 //! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod paths;
+pub mod sarif;
 
 use crate::decision::{AttestorResult, Decision, Enforcement, ImageDecision, Reason};
 use crate::rules::Level;
