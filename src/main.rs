@@ -2,7 +2,6 @@
 
 mod cli;
 
-use binauthz_lint::decision::PodContext;
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
@@ -168,21 +167,11 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     };
     let mut report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
     if args.policy.is_some() {
-        let images: Vec<&str> = report
-            .workloads
-            .iter()
-            .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
-            .collect();
-        let contexts: Vec<PodContext<'_>> = report
-            .workloads
-            .iter()
-            .map(|w| PodContext {
-                cluster: settings.cluster.as_deref(),
-                namespace: &w.namespace,
-                service_account: &w.service_account,
-            })
-            .collect();
-        diagnostics.extend(policy.lint_usage(&images, &contexts));
+        diagnostics.extend(run::lint_policy_usage(
+            &report,
+            &policy,
+            settings.cluster.as_deref(),
+        ));
     }
     run::add_policy_findings(&mut report, &diagnostics, &policy_text);
 

@@ -234,3 +234,27 @@ pub fn add_policy_findings(
     }
     report.finish();
 }
+
+/// The policy's scope-dependent lint (`policy-unused-pattern`, `policy-unused-rule`) over
+/// every image and pod context of a finished scan.
+pub fn lint_policy_usage(
+    report: &Report,
+    policy: &Policy,
+    cluster: Option<&str>,
+) -> Vec<crate::policy::PolicyDiagnostic> {
+    let images: Vec<&str> = report
+        .workloads
+        .iter()
+        .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
+        .collect();
+    let contexts: Vec<crate::decision::PodContext<'_>> = report
+        .workloads
+        .iter()
+        .map(|w| crate::decision::PodContext {
+            cluster,
+            namespace: &w.namespace,
+            service_account: &w.service_account,
+        })
+        .collect();
+    policy.lint_usage(&images, &contexts)
+}

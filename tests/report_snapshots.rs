@@ -5,7 +5,6 @@
 //! `testdata/policies/report-fixture.yaml` (allowlist `gcr.io/acme/allowed/*`, dry-run in
 //! `staging`, enforced ALWAYS_DENY elsewhere), then the policy's usage notes as findings.
 
-use binauthz_lint::decision::PodContext;
 use binauthz_lint::discover;
 use binauthz_lint::policy;
 use binauthz_lint::report::github::{self, GithubOptions};
@@ -39,22 +38,8 @@ fn fixture_report(jobs: usize) -> Report {
     let candidates = discover::discover(std::slice::from_ref(&dir), &dir, jobs).unwrap();
     let settings = ScanSettings::default();
     let mut report = run::run(&candidates, None, &settings, &loaded.policy, jobs);
-    let images: Vec<&str> = report
-        .workloads
-        .iter()
-        .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
-        .collect();
-    let contexts: Vec<PodContext<'_>> = report
-        .workloads
-        .iter()
-        .map(|w| PodContext {
-            cluster: None,
-            namespace: &w.namespace,
-            service_account: &w.service_account,
-        })
-        .collect();
     let mut diagnostics = loaded.diagnostics.clone();
-    diagnostics.extend(loaded.policy.lint_usage(&images, &contexts));
+    diagnostics.extend(run::lint_policy_usage(&report, &loaded.policy, None));
     run::add_policy_findings(&mut report, &diagnostics, &loaded.source_text);
     // Normalise the tool version in snapshots.
     report.tool.version = "0.0.0-snapshot";
