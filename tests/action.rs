@@ -528,21 +528,6 @@ fn run_action_with(
     run
 }
 
-/// `--format github` and `--sarif` are implemented on another branch. Until they are on
-/// main, the end-to-end tests that need them say so loudly and stop early.
-/// PENDING(sarif/github formats): remove this guard once they have landed.
-fn formats_pending(run: &Run) -> bool {
-    let pending = run
-        .stderr("Scan manifests")
-        .contains("is not available in this build");
-    if pending {
-        eprintln!(
-            "SKIPPED (pending): --format github / --sarif are not in this build yet; the SARIF, annotation and summary checks did not run"
-        );
-    }
-    pending
-}
-
 #[test]
 fn action_on_a_breakglass_manifest_fails_and_uploads_sarif() {
     let ws = workspace();
@@ -558,9 +543,6 @@ fn action_on_a_breakglass_manifest_fails_and_uploads_sarif() {
         Some("path"),
         "the binary on PATH is used: {run:#?}"
     );
-    if formats_pending(&run) {
-        return;
-    }
     assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
     assert_eq!(run.output("denied"), Some("0"), "{run:#?}");
     assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
@@ -605,9 +587,6 @@ fn action_on_a_breakglass_manifest_fails_and_uploads_sarif() {
 fn action_on_clean_manifests_passes() {
     let ws = workspace();
     let run = run_action(ws.path(), &[("paths", "apps/clean.yaml values.yaml")]);
-    if formats_pending(&run) {
-        return;
-    }
     assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
     assert_eq!(run.output("denied"), Some("0"));
     assert_eq!(run.output("breakglass"), Some("0"));
@@ -622,6 +601,56 @@ fn action_on_clean_manifests_passes() {
 }
 
 #[test]
+fn action_with_a_policy_reports_denied_workloads() {
+    let ws = workspace();
+    fs::copy(
+        common::fixture("testdata/demo/apps/web.yaml"),
+        ws.path().join("apps/web.yaml"),
+    )
+    .expect("copy");
+    fs::copy(
+        common::fixture("testdata/demo/policy.yaml"),
+        ws.path().join("policy.yaml"),
+    )
+    .expect("copy");
+    // The demo policy requires an attestation that nobody has: web is denied; hotfix
+    // passes through break-glass. `fail-on: error` still fails on the denial.
+    let run = run_action(
+        ws.path(),
+        &[
+            ("paths", "apps/web.yaml apps/hotfix.yaml"),
+            ("policy", "policy.yaml"),
+            ("fail-on", "error"),
+        ],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("denied"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
+    let log = run.log("Scan manifests");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("::error ") && l.contains("file=apps/web.yaml")),
+        "{log}"
+    );
+    let sarif: Value =
+        serde_json::from_slice(&fs::read(ws.path().join("binauthz-lint.sarif")).expect("SARIF"))
+            .expect("JSON");
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    assert!(rules.contains(&"image-denied"), "{rules:?}");
+    assert_eq!(
+        run.output("findings"),
+        Some(rules.len().to_string().as_str())
+    );
+    assert_eq!(run.uploads.len(), 1);
+    assert_eq!(run.last_exit, Some(1));
+}
+
+#[test]
 fn action_fail_on_error_and_no_upload() {
     let ws = workspace();
     // Default paths (`.`), python3 instead of jq for the outputs.
@@ -632,9 +661,6 @@ fn action_fail_on_error_and_no_upload() {
         false,
         &[],
     );
-    if formats_pending(&run) {
-        return;
-    }
     assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
     assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
     assert_eq!(run.output("findings"), Some("1"), "{run:#?}");
@@ -756,9 +782,7 @@ fn action_installs_a_published_release_archive() {
         "{run:#?}"
     );
     assert!(Path::new(bin).ends_with("bin/binauthz-lint"), "{bin}");
-    if !formats_pending(&run) {
-        assert_eq!(run.last_exit, Some(0), "{run:#?}");
-    }
+    assert_eq!(run.last_exit, Some(0), "{run:#?}");
 
     // A tampered archive is refused.
     fs::write(
