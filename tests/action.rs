@@ -448,7 +448,7 @@ fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
             .map(|d| d.join(tool))
             .find(|p| p.is_file())
     };
-    let mut tools = vec![
+    let required = [
         "bash",
         "sed",
         "head",
@@ -459,15 +459,19 @@ fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
         "rm",
         "tar",
         "gzip",
-        "curl",
         "sha256sum",
     ];
-    if with_jq {
-        tools.push("jq");
-    }
-    for tool in tools {
+    for tool in required {
         let target = find(tool).unwrap_or_else(|| panic!("{tool} is needed for this test"));
         std::os::unix::fs::symlink(target, dir.join(tool)).expect("symlink");
+    }
+    // Optional: without jq the action reads the report with python3; without curl it
+    // cannot download a release archive.
+    let optional: &[&str] = if with_jq { &["curl", "jq"] } else { &["curl"] };
+    for tool in optional {
+        if let Some(target) = find(tool) {
+            std::os::unix::fs::symlink(target, dir.join(tool)).expect("symlink");
+        }
     }
     // python3 may be a pyenv shim (a script needing pyenv): link the real interpreter.
     if let Ok(out) = Command::new("python3")
@@ -736,6 +740,10 @@ fn action_rejects_a_malformed_version() {
 
 #[test]
 fn action_installs_a_published_release_archive() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: curl is not installed; the release-archive install was NOT tested");
+        return;
+    }
     // A release folder laid out as the install step expects, served through file://.
     let releases = tempfile::tempdir().expect("releases");
     let version = env!("CARGO_PKG_VERSION");
