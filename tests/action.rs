@@ -1,0 +1,826 @@
+//! The GitHub Action (`action.yml`) and the pre-commit hooks (`.pre-commit-hooks.yaml`).
+//!
+//! Metadata checks, and end-to-end runs of the Action's `run:` steps the way a runner
+//! executes a composite action: each step with `bash --noprofile --norc -eo pipefail`, its
+//! `env:` block with the `${{ ... }}` expressions substituted, a fresh `$GITHUB_OUTPUT` file
+//! per step, one `$GITHUB_STEP_SUMMARY`, `if:` conditions evaluated, `uses:` steps recorded
+//! (not executed). The already-built binary is on PATH, so the install step short-circuits.
+#![cfg(unix)]
+
+mod common;
+
+use binauthz_lint::yaml::{self, Limits};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_binauthz-lint");
+
+fn load_yaml(relative: &str) -> Value {
+    let path = common::repo_root().join(relative);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tree = yaml::parse(&text, &Limits::default());
+    assert!(tree.error.is_none(), "{relative}: {:?}", tree.error);
+    assert_eq!(tree.documents.len(), 1, "{relative}: one document");
+    let root = tree.documents[0].root.expect("root");
+    yaml::to_json(&tree, root, 1_000_000).expect("to json")
+}
+
+fn action() -> Value {
+    load_yaml("action.yml")
+}
+
+fn steps(action: &Value) -> &Vec<Value> {
+    action["runs"]["steps"].as_array().expect("runs.steps")
+}
+
+/// Every `${{ ... }}` expression in a string, trimmed.
+fn expressions(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        let after = &rest[start + 3..];
+        let end = after.find("}}").expect("unterminated ${{");
+        out.push(after[..end].trim());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn no_run_script_interpolates_expressions() {
+    let action = action();
+    let mut runs = 0;
+    for step in steps(&action) {
+        if let Some(run) = step.get("run").and_then(Value::as_str) {
+            runs += 1;
+            assert!(
+                !run.contains("${{"),
+                "step {:?} interpolates an expression into its script (script injection); pass it through env: instead",
+                step["name"]
+            );
+            assert_eq!(step["shell"], "bash", "step {:?}", step["name"]);
+        }
+    }
+    assert!(runs >= 3, "expected install, scan and exit steps");
+}
+
+#[test]
+fn action_inputs_outputs_and_pins() {
+    let action = action();
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs = action["inputs"].as_object().expect("inputs");
+    let expected_defaults = [
+        ("paths", Some(".")),
+        ("policy", None),
+        ("system-policy", None),
+        ("cluster", None),
+        ("namespace", None),
+        ("attestors", None),
+        ("attestations", None),
+        ("fail-on", Some("warning")),
+        ("sarif-file", Some("binauthz-lint.sarif")),
+        ("upload-sarif", Some("true")),
+        ("version", None),
+    ];
+    for (name, default) in expected_defaults {
+        let input = inputs.get(name).unwrap_or_else(|| panic!("input {name}"));
+        assert!(
+            input["description"].is_string(),
+            "input {name}: description"
+        );
+        if let Some(default) = default {
+            assert_eq!(input["default"], default, "input {name}: default");
+        }
+    }
+    assert_eq!(inputs.len(), expected_defaults.len(), "unexpected inputs");
+    let outputs = action["outputs"].as_object().expect("outputs");
+    for name in ["denied", "breakglass", "findings", "sarif-file"] {
+        let value = outputs[name]["value"].as_str().expect("output value");
+        assert_eq!(
+            value,
+            format!("${{{{ steps.scan.outputs.{name} }}}}"),
+            "output {name}"
+        );
+    }
+
+    // Every `inputs.x` used exists, and every input is used.
+    let text = fs::read_to_string(common::repo_root().join("action.yml")).expect("read");
+    let used: Vec<String> = expressions(&text)
+        .into_iter()
+        .flat_map(|e| e.split(|c: char| !(c.is_alphanumeric() || "-_.".contains(c))))
+        .filter_map(|word| word.strip_prefix("inputs."))
+        .map(str::to_string)
+        .collect();
+    for name in &used {
+        assert!(inputs.contains_key(name), "undeclared input {name}");
+    }
+    for name in inputs.keys() {
+        assert!(used.contains(name), "input {name} is never used");
+    }
+
+    // Third-party actions are pinned by full commit SHA.
+    let mut uses = 0;
+    for step in steps(&action) {
+        if let Some(target) = step.get("uses").and_then(Value::as_str) {
+            uses += 1;
+            let (_, sha) = target.split_once('@').expect("uses ref");
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{target}: pin by commit SHA"
+            );
+        }
+    }
+    assert_eq!(uses, 1, "one uses: step (upload-sarif)");
+    let upload = steps(&action)
+        .iter()
+        .find(|s| s.get("uses").is_some())
+        .expect("upload step");
+    assert!(
+        upload["uses"]
+            .as_str()
+            .expect("uses")
+            .starts_with("github/codeql-action/upload-sarif@")
+    );
+    assert!(text.contains("upload-sarif@ff0a06e83cb2de871e5a09832bc6a81e7276941f # v3"));
+}
+
+#[test]
+fn pre_commit_hooks_shape() {
+    let hooks = load_yaml(".pre-commit-hooks.yaml");
+    let hooks = hooks.as_array().expect("a list of hooks");
+    let by_id: BTreeMap<&str, &Value> = hooks
+        .iter()
+        .map(|h| (h["id"].as_str().expect("id"), h))
+        .collect();
+    for (id, language) in [
+        ("binauthz-lint", "rust"),
+        ("binauthz-lint-system", "system"),
+    ] {
+        let hook = by_id.get(id).unwrap_or_else(|| panic!("hook {id}"));
+        assert_eq!(hook["language"], language, "{id}");
+        assert_eq!(hook["entry"], "binauthz-lint scan", "{id}");
+        assert_eq!(
+            hook["types_or"],
+            serde_json::json!(["yaml", "json"]),
+            "{id}"
+        );
+        assert!(hook["name"].is_string(), "{id}");
+        // pre-commit's default is pass_filenames: true; only the changed files are scanned.
+        assert!(hook.get("pass_filenames").is_none_or(|v| v == true), "{id}");
+        assert!(hook.get("always_run").is_none_or(|v| v == false), "{id}");
+    }
+    assert_eq!(hooks.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// A small composite-action runner
+// ---------------------------------------------------------------------------------------
+
+/// What one run of the Action did.
+#[derive(Debug, Default)]
+struct Run {
+    /// Outputs written to `$GITHUB_OUTPUT`, by step id.
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Exit status of each executed `run:` step, by step name (`None`: skipped).
+    status: Vec<(String, Option<i32>)>,
+    /// Standard output / error of each executed step, by step name.
+    logs: BTreeMap<String, (String, String)>,
+    /// `uses:` steps whose condition held, with their `with:` substituted.
+    uploads: Vec<(String, BTreeMap<String, String>)>,
+    /// The Action's outputs (`outputs.*.value` evaluated).
+    action_outputs: BTreeMap<String, String>,
+    /// Whether any step failed (the job's result).
+    failed: bool,
+    /// Exit code of the last executed step.
+    last_exit: Option<i32>,
+}
+
+impl Run {
+    fn output(&self, name: &str) -> Option<&str> {
+        self.action_outputs
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+    fn scan_output(&self, name: &str) -> Option<&str> {
+        self.outputs
+            .get("scan")
+            .and_then(|o| o.get(name))
+            .map(String::as_str)
+    }
+    fn log(&self, step: &str) -> &str {
+        self.logs.get(step).map(|(o, _)| o.as_str()).unwrap_or("")
+    }
+    fn stderr(&self, step: &str) -> &str {
+        self.logs.get(step).map(|(_, e)| e.as_str()).unwrap_or("")
+    }
+}
+
+struct Runner<'a> {
+    inputs: BTreeMap<String, String>,
+    workspace: &'a Path,
+    temp: &'a Path,
+    path: String,
+    extra_env: Vec<(String, String)>,
+    run: Run,
+}
+
+impl<'a> Runner<'a> {
+    fn new(
+        action: &Value,
+        given: &[(&str, &str)],
+        workspace: &'a Path,
+        temp: &'a Path,
+        path: String,
+    ) -> Self {
+        let mut inputs = BTreeMap::new();
+        for (name, spec) in action["inputs"].as_object().expect("inputs") {
+            let default = spec.get("default").and_then(Value::as_str).unwrap_or("");
+            inputs.insert(name.clone(), default.to_string());
+        }
+        for (name, value) in given {
+            assert!(inputs.contains_key(*name), "no input {name}");
+            inputs.insert(name.to_string(), value.to_string());
+        }
+        Runner {
+            inputs,
+            workspace,
+            temp,
+            path,
+            extra_env: Vec::new(),
+            run: Run::default(),
+        }
+    }
+
+    /// Value of one context expression, as the runner would give it (strings only).
+    fn value(&self, expr: &str) -> String {
+        if let Some(name) = expr.strip_prefix("inputs.") {
+            return self.inputs.get(name).cloned().expect("declared input");
+        }
+        if expr == "github.action_path" {
+            return common::repo_root().display().to_string();
+        }
+        if let Some(rest) = expr.strip_prefix("steps.") {
+            let (id, output) = rest.split_once(".outputs.").expect("steps.ID.outputs.NAME");
+            return self
+                .run
+                .outputs
+                .get(id)
+                .and_then(|o| o.get(output))
+                .cloned()
+                .unwrap_or_default();
+        }
+        if let Some(literal) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
+            return literal.replace("''", "'");
+        }
+        panic!("expression `{expr}` is not supported by this test runner");
+    }
+
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 3..];
+            let end = after.find("}}").expect("unterminated ${{");
+            out.push_str(&self.value(after[..end].trim()));
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The subset of the expression language `if:` uses here: `&&` of status functions
+    /// and `==` / `!=` comparisons (case-insensitive, as GitHub compares strings).
+    fn condition(&self, cond: Option<&str>) -> bool {
+        let Some(cond) = cond else {
+            return !self.run.failed;
+        };
+        let cond = cond.trim();
+        let cond = cond
+            .strip_prefix("${{")
+            .and_then(|c| c.strip_suffix("}}"))
+            .unwrap_or(cond);
+        cond.split("&&").all(|term| match term.trim() {
+            "always()" | "!cancelled()" => true,
+            "success()" => !self.run.failed,
+            "failure()" => self.run.failed,
+            term => {
+                let (left, right, equal) = if let Some((l, r)) = term.split_once("==") {
+                    (l, r, true)
+                } else if let Some((l, r)) = term.split_once("!=") {
+                    (l, r, false)
+                } else {
+                    panic!("condition term `{term}` is not supported by this test runner")
+                };
+                let same = self
+                    .value(left.trim())
+                    .eq_ignore_ascii_case(&self.value(right.trim()));
+                same == equal
+            }
+        })
+    }
+
+    fn execute(mut self, action: &Value) -> Run {
+        let summary = self.temp.join("step-summary.md");
+        for (index, step) in steps(action).iter().enumerate() {
+            let name = step["name"].as_str().expect("step name").to_string();
+            let id = step
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("__{index}"));
+            if !self.condition(step.get("if").and_then(Value::as_str)) {
+                self.run.status.push((name, None));
+                continue;
+            }
+            if step.get("uses").is_some() {
+                let with = step
+                    .get("with")
+                    .and_then(Value::as_object)
+                    .map(|w| {
+                        w.iter()
+                            .map(|(k, v)| (k.clone(), self.substitute(v.as_str().expect("str"))))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.run.uploads.push((name, with));
+                continue;
+            }
+            let script = step["run"].as_str().expect("run or uses");
+            let script_path = self.temp.join(format!("step-{index}.sh"));
+            fs::write(&script_path, script).expect("write script");
+            let output_file = self.temp.join(format!("output-{index}"));
+            fs::write(&output_file, "").expect("GITHUB_OUTPUT");
+            let mut cmd = Command::new("bash");
+            cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+                .arg(&script_path)
+                .current_dir(self.workspace)
+                .env_clear()
+                .env("PATH", &self.path)
+                .env("HOME", self.temp)
+                .env("NO_COLOR", "1")
+                .env("CI", "true")
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_WORKSPACE", self.workspace)
+                .env("GITHUB_ACTION_PATH", common::repo_root())
+                .env("GITHUB_OUTPUT", &output_file)
+                .env("GITHUB_STEP_SUMMARY", &summary)
+                .env("RUNNER_TEMP", self.temp)
+                .env("RUNNER_OS", "Linux")
+                .env("RUNNER_ARCH", "X64")
+                // Never reach the network from a test.
+                .env("BINAUTHZ_LINT_RELEASE_URL", "file:///nonexistent/releases");
+            for (k, v) in &self.extra_env {
+                cmd.env(k, v);
+            }
+            if let Some(env) = step.get("env").and_then(Value::as_object) {
+                for (k, v) in env {
+                    cmd.env(
+                        k,
+                        self.substitute(v.as_str().expect("env values are strings")),
+                    );
+                }
+            }
+            let out = cmd.output().expect("run bash");
+            let code = out.status.code();
+            self.run.logs.insert(
+                name.clone(),
+                (
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                ),
+            );
+            let written = fs::read_to_string(&output_file).expect("read GITHUB_OUTPUT");
+            self.run.outputs.insert(id, parse_github_output(&written));
+            if code != Some(0) {
+                self.run.failed = true;
+            }
+            self.run.last_exit = code;
+            self.run.status.push((name, code));
+        }
+        let outputs: Map<String, Value> = action["outputs"].as_object().expect("outputs").clone();
+        for (name, spec) in outputs {
+            let value = self.substitute(spec["value"].as_str().expect("value"));
+            self.run.action_outputs.insert(name, value);
+        }
+        self.run
+    }
+}
+
+/// `name=value` lines and `name<<DELIMITER` blocks, as the runner reads them.
+fn parse_github_output(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delimiter {
+                    break;
+                }
+                value.push(l);
+            }
+            out.insert(name.to_string(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            out.insert(name.to_string(), value.to_string());
+        } else if !line.is_empty() {
+            panic!("malformed GITHUB_OUTPUT line {line:?}");
+        }
+    }
+    out
+}
+
+/// A folder of symlinks to exactly the tools the Action's scripts may use, plus the
+/// binary: the scripts must not depend on anything else on the developer's PATH.
+fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
+    fs::create_dir_all(dir).expect("toolbox");
+    let system_path = std::env::var("PATH").unwrap_or_default();
+    let find = |tool: &str| -> Option<PathBuf> {
+        std::env::split_paths(&system_path)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    };
+    let required = [
+        "bash",
+        "sed",
+        "head",
+        "cut",
+        "mktemp",
+        "dirname",
+        "mkdir",
+        "rm",
+        "tar",
+        "gzip",
+        "sha256sum",
+    ];
+    for tool in required {
+        let target = find(tool).unwrap_or_else(|| panic!("{tool} is needed for this test"));
+        std::os::unix::fs::symlink(target, dir.join(tool)).expect("symlink");
+    }
+    // Optional: without jq the action reads the report with python3; without curl it
+    // cannot download a release archive.
+    let optional: &[&str] = if with_jq { &["curl", "jq"] } else { &["curl"] };
+    for tool in optional {
+        if let Some(target) = find(tool) {
+            std::os::unix::fs::symlink(target, dir.join(tool)).expect("symlink");
+        }
+    }
+    // python3 may be a pyenv shim (a script needing pyenv): link the real interpreter.
+    if let Ok(out) = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+    {
+        let exe = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.status.success() && !exe.is_empty() {
+            std::os::unix::fs::symlink(exe, dir.join("python3")).expect("symlink");
+        }
+    }
+    if with_binary {
+        std::os::unix::fs::symlink(BIN, dir.join("binauthz-lint")).expect("symlink");
+    }
+    dir.display().to_string()
+}
+
+/// A checkout with a break-glass Deployment, a clean one and a non-manifest YAML file.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir_all(root.join("apps")).expect("mkdir");
+    for (from, to) in [
+        ("testdata/demo/apps/hotfix.yaml", "apps/hotfix.yaml"),
+        ("testdata/dist/clean.yaml", "apps/clean.yaml"),
+        ("testdata/dist/values.yaml", "values.yaml"),
+    ] {
+        fs::copy(common::fixture(from), root.join(to)).expect("copy fixture");
+    }
+    dir
+}
+
+fn run_action(workspace: &Path, inputs: &[(&str, &str)]) -> Run {
+    run_action_with(workspace, inputs, true, true, &[])
+}
+
+fn run_action_with(
+    workspace: &Path,
+    inputs: &[(&str, &str)],
+    with_binary: bool,
+    with_jq: bool,
+    extra_env: &[(&str, &str)],
+) -> Run {
+    let action = action();
+    let temp = tempfile::tempdir().expect("runner temp");
+    let path = toolbox(&temp.path().join("toolbox"), with_binary, with_jq);
+    let mut runner = Runner::new(&action, inputs, workspace, temp.path(), path);
+    runner.extra_env = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut run = runner.execute(&action);
+    // Keep the summary: it lives in the runner's temp folder.
+    if let Ok(text) = fs::read_to_string(temp.path().join("step-summary.md")) {
+        run.logs
+            .insert("$GITHUB_STEP_SUMMARY".into(), (text, String::new()));
+    }
+    run
+}
+
+#[test]
+fn action_on_a_breakglass_manifest_fails_and_uploads_sarif() {
+    let ws = workspace();
+    let run = run_action(
+        ws.path(),
+        &[
+            ("paths", "apps/hotfix.yaml\n  apps/clean.yaml values.yaml\n"),
+            ("sarif-file", "reports/binauthz.sarif"),
+        ],
+    );
+    assert_eq!(
+        run.outputs["install"].get("method").map(String::as_str),
+        Some("path"),
+        "the binary on PATH is used: {run:#?}"
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("denied"), Some("0"), "{run:#?}");
+    assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("findings"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("sarif-file"), Some("reports/binauthz.sarif"));
+
+    // SARIF: valid JSON, version 2.1.0, the break-glass finding at the label.
+    let sarif: Value = serde_json::from_slice(
+        &fs::read(ws.path().join("reports/binauthz.sarif")).expect("SARIF file written"),
+    )
+    .expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{sarif:#}");
+    assert_eq!(results[0]["ruleId"], "breakglass-used");
+    let location = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "apps/hotfix.yaml");
+    assert_eq!(location["region"]["startLine"], 14);
+
+    // Annotations on standard output, the summary in $GITHUB_STEP_SUMMARY.
+    let log = run.log("Scan manifests");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("::warning ") && l.contains("file=apps/hotfix.yaml")),
+        "annotations: {log}"
+    );
+    let summary = run.log("$GITHUB_STEP_SUMMARY");
+    assert!(!summary.trim().is_empty(), "step summary written");
+    assert!(
+        summary.contains("hotfix"),
+        "summary names the workload: {summary}"
+    );
+
+    // Uploaded although the scan failed; then the job fails with the scan's exit code.
+    assert_eq!(run.uploads.len(), 1, "{run:#?}");
+    assert_eq!(run.uploads[0].1["sarif_file"], "reports/binauthz.sarif");
+    assert_eq!(run.last_exit, Some(1));
+    assert!(run.failed);
+}
+
+#[test]
+fn action_on_clean_manifests_passes() {
+    let ws = workspace();
+    let run = run_action(ws.path(), &[("paths", "apps/clean.yaml values.yaml")]);
+    assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
+    assert_eq!(run.output("denied"), Some("0"));
+    assert_eq!(run.output("breakglass"), Some("0"));
+    assert_eq!(run.output("findings"), Some("0"));
+    assert!(
+        ws.path().join("binauthz-lint.sarif").is_file(),
+        "default SARIF path"
+    );
+    assert_eq!(run.uploads.len(), 1);
+    assert_eq!(run.last_exit, Some(0));
+    assert!(!run.failed, "{run:#?}");
+}
+
+#[test]
+fn action_with_a_policy_reports_denied_workloads() {
+    let ws = workspace();
+    fs::copy(
+        common::fixture("testdata/demo/apps/web.yaml"),
+        ws.path().join("apps/web.yaml"),
+    )
+    .expect("copy");
+    fs::copy(
+        common::fixture("testdata/demo/policy.yaml"),
+        ws.path().join("policy.yaml"),
+    )
+    .expect("copy");
+    // The demo policy requires an attestation that nobody has: web is denied; hotfix
+    // passes through break-glass. `fail-on: error` still fails on the denial.
+    let run = run_action(
+        ws.path(),
+        &[
+            ("paths", "apps/web.yaml apps/hotfix.yaml"),
+            ("policy", "policy.yaml"),
+            ("fail-on", "error"),
+        ],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("denied"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
+    let log = run.log("Scan manifests");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("::error ") && l.contains("file=apps/web.yaml")),
+        "{log}"
+    );
+    let sarif: Value =
+        serde_json::from_slice(&fs::read(ws.path().join("binauthz-lint.sarif")).expect("SARIF"))
+            .expect("JSON");
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    assert!(rules.contains(&"image-denied"), "{rules:?}");
+    assert_eq!(
+        run.output("findings"),
+        Some(rules.len().to_string().as_str())
+    );
+    assert_eq!(run.uploads.len(), 1);
+    assert_eq!(run.last_exit, Some(1));
+}
+
+#[test]
+fn action_fail_on_error_and_no_upload() {
+    let ws = workspace();
+    // Default paths (`.`), python3 instead of jq for the outputs.
+    let run = run_action_with(
+        ws.path(),
+        &[("fail-on", "error"), ("upload-sarif", "false")],
+        true,
+        false,
+        &[],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
+    assert_eq!(run.output("breakglass"), Some("1"), "{run:#?}");
+    assert_eq!(run.output("findings"), Some("1"), "{run:#?}");
+    assert!(run.uploads.is_empty(), "upload-sarif: false");
+    assert_eq!(run.last_exit, Some(0));
+}
+
+#[test]
+fn action_exit_code_2_is_kept_and_nothing_is_uploaded() {
+    let ws = workspace();
+    let run = run_action(
+        ws.path(),
+        &[("paths", "apps"), ("policy", "missing-policy.yaml")],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("2"), "{run:#?}");
+    assert_eq!(run.scan_output("sarif-written"), Some("false"));
+    assert_eq!(run.output("denied"), None, "no report, no counts");
+    assert!(
+        run.log("Scan manifests")
+            .contains("::error title=binauthz-lint::")
+    );
+    assert!(run.uploads.is_empty(), "no SARIF to upload: {run:#?}");
+    assert_eq!(run.last_exit, Some(2));
+    assert!(run.failed);
+}
+
+#[test]
+fn action_inputs_are_data_not_code() {
+    let ws = workspace();
+    let run = run_action(
+        ws.path(),
+        &[
+            (
+                "paths",
+                "$(touch pwned-paths) `touch pwned-tick` * ;touch pwned-semi",
+            ),
+            ("namespace", "$(touch pwned-ns)\"; touch pwned-quote; \""),
+            ("cluster", "'; touch pwned-cluster; '"),
+            ("sarif-file", "$(touch pwned-sarif).sarif"),
+        ],
+    );
+    let created: Vec<String> = fs::read_dir(ws.path())
+        .expect("read workspace")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pwned"))
+        .collect();
+    assert!(created.is_empty(), "inputs were executed: {created:?}");
+    // The words reached the binary literally: `$(touch` is a path that does not exist.
+    assert_eq!(run.scan_output("exit-code"), Some("2"), "{run:#?}");
+    assert!(
+        run.stderr("Scan manifests").contains("$(touch"),
+        "{}",
+        run.stderr("Scan manifests")
+    );
+    assert_eq!(run.last_exit, Some(2));
+}
+
+#[test]
+fn action_rejects_a_malformed_version() {
+    let ws = workspace();
+    let run = run_action(ws.path(), &[("version", "1.0; rm -rf /")]);
+    assert_eq!(run.status[0].1, Some(1), "{run:#?}");
+    assert!(
+        run.log("Install binauthz-lint")
+            .contains("must look like 1.2.3")
+    );
+    // The scan is skipped after a failed install; the exit step reports it.
+    assert_eq!(run.status[1].1, None, "{run:#?}");
+    assert!(run.uploads.is_empty());
+    assert_eq!(run.last_exit, Some(2));
+}
+
+#[test]
+fn action_installs_a_published_release_archive() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: curl is not installed; the release-archive install was NOT tested");
+        return;
+    }
+    // A release folder laid out as the install step expects, served through file://.
+    let releases = tempfile::tempdir().expect("releases");
+    let version = env!("CARGO_PKG_VERSION");
+    let folder = releases.path().join(format!("v{version}"));
+    fs::create_dir_all(&folder).expect("mkdir");
+    let staging = releases.path().join("staging");
+    fs::create_dir_all(&staging).expect("mkdir");
+    fs::copy(BIN, staging.join("binauthz-lint")).expect("copy binary");
+    let asset = format!("binauthz-lint-{version}-x86_64-unknown-linux-gnu.tar.gz");
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(folder.join(&asset))
+        .arg("-C")
+        .arg(&staging)
+        .arg("binauthz-lint")
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    let sum = Command::new("sha256sum")
+        .arg(&asset)
+        .current_dir(&folder)
+        .output()
+        .expect("sha256sum");
+    fs::write(folder.join(format!("{asset}.sha256")), &sum.stdout).expect("write sum");
+    let base = format!("file://{}", releases.path().display());
+
+    let ws = workspace();
+    let run = run_action_with(
+        ws.path(),
+        &[("paths", "apps/clean.yaml"), ("upload-sarif", "false")],
+        false,
+        true,
+        &[("BINAUTHZ_LINT_RELEASE_URL", &base)],
+    );
+    assert_eq!(
+        run.outputs["install"].get("method").map(String::as_str),
+        Some("release"),
+        "{run:#?}"
+    );
+    let bin = &run.outputs["install"]["bin"];
+    assert!(
+        run.log("Install binauthz-lint")
+            .contains(&format!("binauthz-lint {version} ")),
+        "{run:#?}"
+    );
+    assert!(Path::new(bin).ends_with("bin/binauthz-lint"), "{bin}");
+    assert_eq!(run.last_exit, Some(0), "{run:#?}");
+
+    // A tampered archive is refused.
+    fs::write(
+        folder.join(format!("{asset}.sha256")),
+        format!("{}  {asset}\n", "0".repeat(64)),
+    )
+    .expect("write sum");
+    let run = run_action_with(
+        ws.path(),
+        &[("paths", "apps/clean.yaml")],
+        false,
+        true,
+        &[("BINAUTHZ_LINT_RELEASE_URL", &base)],
+    );
+    assert_eq!(run.status[0].1, Some(1), "{run:#?}");
+    assert!(
+        run.log("Install binauthz-lint")
+            .contains("checksum mismatch")
+    );
+}
+
+#[test]
+fn action_without_release_or_toolchain_says_what_to_do() {
+    let ws = workspace();
+    // No binary on PATH, no release (file:///nonexistent), no cargo in the toolbox.
+    let run = run_action_with(ws.path(), &[], false, true, &[]);
+    assert_eq!(run.status[0].1, Some(1), "{run:#?}");
+    assert!(
+        run.log("Install binauthz-lint")
+            .contains("no Rust toolchain"),
+        "{run:#?}"
+    );
+}
