@@ -2,6 +2,9 @@
 
 mod cli;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
