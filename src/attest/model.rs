@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -440,8 +440,11 @@ fn parse_key(node: &Node, file: &str, context: &str) -> Result<AttestorKey, Atte
 pub struct AttestationStore {
     occurrences: Vec<Occurrence>,
     by_digest: HashMap<String, Vec<usize>>,
-    cache: Mutex<HashMap<(usize, usize, u64), CryptoResult>>,
+    cache: Mutex<HashMap<CacheKey, Arc<OnceLock<CryptoResult>>>>,
 }
+
+/// (occurrence index, signature index, key uid).
+type CacheKey = (usize, usize, u64);
 
 #[derive(Debug)]
 pub(crate) struct Occurrence {
@@ -601,7 +604,9 @@ impl AttestationStore {
         check_payload(payload, digest)
     }
 
-    /// Verifies one signature with one key, once: results are cached.
+    /// Verifies one signature with one key, exactly once: results are cached, and a
+    /// thread that asks while another is verifying the same triple waits for its result
+    /// instead of verifying again.
     fn crypto(
         &self,
         occurrence_index: usize,
@@ -610,16 +615,14 @@ impl AttestationStore {
         occurrence: &Occurrence,
         signature: &OccurrenceSignature,
     ) -> CryptoResult {
-        let cache_key = (occurrence_index, signature_index, key.uid);
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&cache_key)
-        {
-            return hit.clone();
-        }
-        let result = match &key.material {
+        let slot = Arc::clone(
+            self.cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry((occurrence_index, signature_index, key.uid))
+                .or_default(),
+        );
+        slot.get_or_init(|| match &key.material {
             KeyMaterial::Pkix {
                 algorithm_name,
                 algorithm,
@@ -636,12 +639,8 @@ impl AttestationStore {
             KeyMaterial::Pgp(pgp) => pgp
                 .verify(&signature.bytes, occurrence.payload.as_deref())
                 .map(|v| Verified::Pgp(Arc::new(v))),
-        };
-        self.cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(cache_key, result.clone());
-        result
+        })
+        .clone()
     }
 }
 

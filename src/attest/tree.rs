@@ -87,17 +87,22 @@ pub(crate) fn parse_documents(text: &str, file: &str) -> Result<Vec<Node>, Attes
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let looks_like_json = matches!(text.trim_start().chars().next(), Some('{' | '['));
     if looks_like_json {
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let json_error = |e: serde_json::Error| {
             AttestInputError::new(
                 file,
                 u32::try_from(e.line()).unwrap_or(u32::MAX),
                 u32::try_from(e.column()).unwrap_or(u32::MAX),
                 format!("invalid JSON: {}", json_message(&e)),
             )
-        })?;
+        };
+        // Validation only (no allocation); the tree comes from the YAML reader.
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(json_error)?;
         return match parse_yaml(text, file) {
             Ok(docs) => Ok(docs),
-            Err(YamlError::Syntax(_)) => Ok(vec![from_json(&json)]),
+            Err(YamlError::Syntax(_)) => {
+                let json: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+                Ok(vec![from_json(&json)])
+            }
             Err(YamlError::Structure(e)) => Err(e),
         };
     }
