@@ -717,3 +717,29 @@ fn unreadable_paths_are_input_errors() {
     let one = AttestorSet::load(&testdata().join("attestors/ecdsa-p256.json")).expect("file");
     assert_eq!(one.len(), 1);
 }
+
+#[test]
+fn url_safe_vector_really_is_url_safe_and_unpadded() {
+    let text = std::fs::read_to_string(testdata().join("attestations/cases.yaml")).expect("read");
+    let doc = text
+        .split("---\n")
+        .find(|d| d.contains("name: projects/sec/occurrences/url-safe"))
+        .expect("url-safe document");
+    let encoded: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start().trim_start_matches("- ");
+            l.strip_prefix("serializedPayload: ")
+                .or_else(|| l.strip_prefix("signature: "))
+        })
+        .collect();
+    assert_eq!(encoded.len(), 2, "{doc}");
+    assert!(
+        encoded
+            .iter()
+            .all(|e| !e.contains('=') && !e.contains('+') && !e.contains('/'))
+    );
+    assert!(encoded.iter().any(|e| e.contains('-') || e.contains('_')));
+    // The payload's length is not a multiple of 3, so dropping padding matters.
+    assert_ne!(encoded[0].len() % 4, 0);
+}
