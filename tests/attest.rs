@@ -99,6 +99,7 @@ fn cases() -> Vec<Case> {
         "rsa-pss-4096-sha512",
         "pgp-rsa",
         "pgp-ed25519",
+        "pgp-subkey",
         "legacy-drydock",
     ] {
         let mut c = case(
@@ -475,10 +476,10 @@ fn table() {
 #[test]
 fn vectors_load_completely() {
     let names: Vec<&str> = attestors().names().collect();
-    assert_eq!(names.len(), 23, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
     assert!(names.windows(2).all(|w| w[0] < w[1]), "names are sorted");
-    // 23 valid + 16 cases.yaml + 2 legacy + 1 single.
-    assert_eq!(store().len(), 42);
+    // 24 valid + 16 cases.yaml + 2 legacy + 1 single.
+    assert_eq!(store().len(), 43);
     let noid = attestors()
         .get("projects/sec/attestors/pkix-noid")
         .expect("pkix-noid");

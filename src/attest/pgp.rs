@@ -137,11 +137,12 @@ impl PgpKey {
             .iter()
             .any(|sig| sig.verify_key(primary).is_ok());
         let created: SystemTime = primary.created_at().into();
+        let primary_expires = expiry(created, &self_signatures);
         let mut signers = vec![Signer {
             subkey: None,
             fingerprint: fingerprint.clone(),
             created,
-            expires: expiry(created, &self_signatures),
+            expires: primary_expires,
             revoked,
             weak: weakness(primary.public_params(), primary.algorithm()),
         }];
@@ -175,7 +176,11 @@ impl PgpKey {
                 subkey: Some(index),
                 fingerprint: hex_upper(subkey.key.fingerprint().as_bytes()),
                 created: sub_created,
-                expires: expiry(sub_created, &bindings),
+                // A subkey cannot outlive its primary key.
+                expires: match (expiry(sub_created, &bindings), primary_expires) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
                 revoked: sub_revoked || revoked,
                 weak: weakness(subkey.key.public_params(), subkey.key.algorithm()),
             });

@@ -267,6 +267,11 @@ FPR_ED="$(pgp_gen 'PGP Ed25519 attestor <pgp-ed25519@example.com>' ed25519 never
 FPR_1024="$(pgp_gen 'PGP RSA-1024 attestor <pgp-rsa1024@example.com>' rsa1024 never)"
 FPR_EXP="$(pgp_gen 'PGP expired attestor <pgp-expired@example.com>' rsa2048 1y '20200101T000000!')"
 FPR_REV="$(pgp_gen 'PGP revoked attestor <pgp-revoked@example.com>' rsa2048 never)"
+# A NIST P-256 primary key that can only certify, with a P-256 signing subkey.
+"${GPG[@]}" --quick-gen-key 'PGP subkey attestor <pgp-subkey@example.com>' nistp256 cert never 2>/dev/null
+FPR_SUB="$(gpg --with-colons --list-keys pgp-subkey@example.com 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')"
+"${GPG[@]}" --quick-add-key "$FPR_SUB" nistp256/ecdsa sign never 2>/dev/null
+SUB_SIGNING="$(gpg --with-colons --list-keys "$FPR_SUB" 2>/dev/null | awk -F: '/^fpr/ { n++; if (n == 2) { print $10; exit } }')"
 
 # Valid attestations, made before any revocation.
 pgp_sign "$FPR_RSA" "$T/valid.json" "$T/pgp-rsa.asc"
@@ -274,11 +279,12 @@ pgp_sign "$FPR_ED" "$T/valid.json" "$T/pgp-ed25519.asc"
 pgp_sign "$FPR_1024" "$T/valid.json" "$T/pgp-rsa1024.asc"
 pgp_sign "$FPR_EXP" "$T/valid.json" "$T/pgp-expired.asc" --faked-system-time '20200601T000000!'
 pgp_sign "$FPR_REV" "$T/valid.json" "$T/pgp-revoked.asc"
+pgp_sign "$SUB_SIGNING!" "$T/valid.json" "$T/pgp-subkey.asc"
 # Revoke the revoked key with the certificate gpg stored at generation time.
 sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/$FPR_REV.rev" >"$T/rev.asc"
 gpg --batch --quiet --import "$T/rev.asc" 2>/dev/null
 
-for pair in "pgp-rsa:$FPR_RSA" "pgp-ed25519:$FPR_ED" "pgp-rsa1024:$FPR_1024" "pgp-expired:$FPR_EXP" "pgp-revoked:$FPR_REV"; do
+for pair in "pgp-rsa:$FPR_RSA" "pgp-ed25519:$FPR_ED" "pgp-rsa1024:$FPR_1024" "pgp-expired:$FPR_EXP" "pgp-revoked:$FPR_REV" "pgp-subkey:$FPR_SUB"; do
   slug="${pair%%:*}" fpr="${pair#*:}"
   pgp_export "$fpr" "$T/$slug.pub.asc"
   VALID_OCCS+=("$(occurrence_json "valid-$slug" "$slug" "$IMG_VALID" "$(b64 "$T/valid.json")" "$(join_json_list "$(sig_json "$fpr" "$(b64 "$T/$slug.asc")")")")")
@@ -291,6 +297,7 @@ PGP_ATTESTORS+=("$(attestor_json pgp-ed25519 "PGP Ed25519" "$(join_json_list "$(
 PGP_ATTESTORS+=("$(attestor_json pgp-rsa1024 "PGP RSA-1024 (too small)" "$(join_json_list "$(pgp_key_json "$FPR_1024" "$T/pgp-rsa1024.pub.asc")")")")
 PGP_ATTESTORS+=("$(attestor_json pgp-expired "PGP key that expired in 2021" "$(join_json_list "$(pgp_key_json "$FPR_EXP" "$T/pgp-expired.pub.asc")")")")
 PGP_ATTESTORS+=("$(attestor_json pgp-revoked "PGP key that was revoked" "$(join_json_list "$(pgp_key_json "$FPR_REV" "$T/pgp-revoked.pub.asc")")")")
+PGP_ATTESTORS+=("$(attestor_json pgp-subkey "PGP P-256, signs with a subkey" "$(join_json_list "$(pgp_key_json "$FPR_SUB" "$T/pgp-subkey.pub.asc")")")")
 join_json_list "${PGP_ATTESTORS[@]}" >"$OUT_ATTESTORS/pgp.json"
 
 join_json_list "${VALID_OCCS[@]}" >"$OUT_OCCS/valid.json"
