@@ -1,3 +1,15 @@
 //! binauthz-lint: an offline linter for Google Cloud Binary Authorization.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 pub mod attest;
+pub mod audit;
+pub mod breakglass;
+pub mod decision;
+pub mod discover;
+pub mod k8s;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod scan;
+pub mod yaml;

@@ -1,1 +1,322 @@
-fn main() {}
+//! The thin binary: parse arguments, resolve settings, run, write outputs, exit 0/1/2.
+
+mod cli;
+
+use binauthz_lint::decision::PodContext;
+use binauthz_lint::discover;
+use binauthz_lint::policy::{self, Policy};
+use binauthz_lint::report::paths::{self, RepoPaths};
+use binauthz_lint::report::{self, Report};
+use binauthz_lint::rules::{self, Level};
+use binauthz_lint::run;
+use binauthz_lint::scan::ScanSettings;
+use binauthz_lint::yaml::Limits;
+use clap::Parser;
+use cli::{Cli, ColorChoice, Command, FailOn, Format, PolicyCommand, ScanArgs};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A failure to do the job at all: exit code 2.
+struct Fatal(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => match scan(&args) {
+            Ok(code) => code,
+            Err(Fatal(message)) => {
+                eprintln!("binauthz-lint: error: {message}");
+                2
+            }
+        },
+        Command::Policy(PolicyCommand::Validate { file, color }) => {
+            let color = use_color(color, io::stdout().is_terminal());
+            validate_policy(&file, color)
+        }
+        Command::Rules => {
+            let mut out = String::new();
+            for rule in rules::RULES {
+                out.push_str(&format!(
+                    "{:<34} {:<8} {}\n",
+                    rule.id,
+                    rule.level.as_str(),
+                    rule.summary
+                ));
+            }
+            print!("{out}");
+            0
+        }
+        Command::Explain { rule_id } => match rules::find(&rule_id) {
+            Some(rule) => {
+                print!("{}", rule.doc);
+                0
+            }
+            None => {
+                eprintln!(
+                    "binauthz-lint: error: unknown rule `{rule_id}`; `binauthz-lint rules` lists them"
+                );
+                2
+            }
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn validate_policy(file: &Path, color: bool) -> u8 {
+    let (code, text) = policy::validate_file(file, &file.display().to_string(), color);
+    print!("{text}");
+    u8::try_from(code).unwrap_or(2)
+}
+
+/// Load `--policy` (and `--system-policy`); an invalid file is fatal (exit 2) and its
+/// diagnostics are printed on standard error, warnings too.
+/// A loaded policy with its warnings (reported as findings in the policy file).
+struct PolicyInput {
+    policy: Policy,
+    diagnostics: Vec<policy::PolicyDiagnostic>,
+    text: String,
+}
+
+fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
+    let color = use_color(args.color, io::stderr().is_terminal());
+    let mut diagnostics = Vec::new();
+    let mut text = String::new();
+    let mut policy = match &args.policy {
+        None => Policy::builtin_default(),
+        Some(path) => {
+            let display = discover::display_path(path, cwd);
+            match policy::load_policy_file(path, &display) {
+                Ok(loaded) => {
+                    diagnostics = loaded.diagnostics;
+                    text = loaded.source_text;
+                    loaded.policy
+                }
+                Err(err) => {
+                    eprint!("{}", err.render(color));
+                    return Err(Fatal(format!("{display}: invalid policy")));
+                }
+            }
+        }
+    };
+    if let Some(path) = &args.system_policy {
+        let display = discover::display_path(path, cwd);
+        match policy::load_system_policy_file(path, &display) {
+            Ok(sp) => policy = policy.with_system_policy(sp),
+            Err(err) => {
+                eprint!("{}", err.render(color));
+                return Err(Fatal(format!("{display}: invalid system policy")));
+            }
+        }
+    }
+    Ok(PolicyInput {
+        policy,
+        diagnostics,
+        text,
+    })
+}
+
+fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    let settings = ScanSettings {
+        namespace: args.namespace.clone(),
+        cluster: args.cluster.clone(),
+        limits: Limits {
+            max_depth: args.max_depth,
+            alias_budget: args.alias_budget,
+            max_documents: args.max_documents,
+        },
+        max_file_size: args.max_file_size,
+        lenient_breakglass: args.lenient_breakglass,
+    };
+    let PolicyInput {
+        policy,
+        mut diagnostics,
+        text: policy_text,
+    } = load_policy(args, &cwd)?;
+    let candidates =
+        discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
+    let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .take(args.max_file_size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
+        run::decode_text(bytes).ok()
+    } else {
+        None
+    };
+    let mut report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
+    if args.policy.is_some() {
+        let images: Vec<&str> = report
+            .workloads
+            .iter()
+            .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
+            .collect();
+        let contexts: Vec<PodContext<'_>> = report
+            .workloads
+            .iter()
+            .map(|w| PodContext {
+                cluster: settings.cluster.as_deref(),
+                namespace: &w.namespace,
+                service_account: &w.service_account,
+            })
+            .collect();
+        diagnostics.extend(policy.lint_usage(&images, &contexts));
+    }
+    run::add_policy_findings(&mut report, &diagnostics, &policy_text);
+
+    let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
+    let context = RenderContext {
+        color: use_color(args.color, stdout_is_terminal),
+        paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
+    };
+    write_report(&report, args.format, &context, args.output.as_deref())?;
+    if let Some(path) = &args.json {
+        write_report(&report, Format::Json, &context.plain(), Some(path))?;
+    }
+    if let Some(path) = &args.sarif {
+        write_report(&report, Format::Sarif, &context.plain(), Some(path))?;
+    }
+    if args.format == Format::Github {
+        // The job summary of a GitHub Actions step (appended, as the runner expects).
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            append_to(Path::new(&path), |out| {
+                report::github::step_summary(&report, &context.github(), out)
+            })?;
+        }
+    }
+    if let Some(path) = &args.audit_log {
+        write_to(Some(path), |out| {
+            for event in &report.audit_events {
+                serde_json::to_writer(&mut *out, event).map_err(io::Error::other)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Level::Error),
+        FailOn::Warning => Some(Level::Warning),
+        FailOn::Note => Some(Level::Note),
+        FailOn::Never => None,
+    };
+    let failed = matches!((threshold, report.max_level()), (Some(t), Some(max)) if max >= t);
+    Ok(u8::from(failed))
+}
+
+fn write_to(
+    path: Option<&Path>,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    let result = match path {
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            body(&mut out)?;
+            out.flush()
+        }),
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            body(&mut out).and_then(|_| out.flush())
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth exit code 2.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && path.is_none() => Ok(()),
+        Err(e) => Err(Fatal(format!(
+            "cannot write {}: {e}",
+            path.map(|p| p.display().to_string())
+                .unwrap_or_else(|| "standard output".to_string())
+        ))),
+    }
+}
+
+fn append_to(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            body(&mut out)?;
+            out.flush()
+        })
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))
+}
+
+/// What the renderers need besides the report, resolved once.
+struct RenderContext {
+    color: bool,
+    paths: RepoPaths,
+}
+
+impl RenderContext {
+    /// The same, without colour (for the extra `--json` / `--sarif` files).
+    fn plain(&self) -> RenderContext {
+        RenderContext {
+            color: false,
+            paths: self.paths.clone(),
+        }
+    }
+
+    fn github(&self) -> report::github::GithubOptions {
+        report::github::GithubOptions {
+            paths: self.paths.clone(),
+        }
+    }
+}
+
+fn write_report(
+    report: &Report,
+    format: Format,
+    context: &RenderContext,
+    path: Option<&Path>,
+) -> Result<(), Fatal> {
+    match format {
+        Format::Human => write_to(path, |out| {
+            report::human::render(
+                report,
+                report::human::HumanOptions {
+                    color: context.color,
+                },
+                out,
+            )
+        }),
+        Format::Json => write_to(path, |out| report::json::render(report, out)),
+        Format::Sarif => {
+            let options = report::sarif::SarifOptions {
+                paths: context.paths.clone(),
+                commit: Some(env!("BINAUTHZ_LINT_COMMIT").to_string()).filter(|c| c != "unknown"),
+            };
+            write_to(path, |out| report::sarif::render(report, &options, out))
+        }
+        Format::Github => write_to(path, |out| {
+            report::github::render(report, &context.github(), out)
+        }),
+    }
+}

@@ -1,0 +1,99 @@
+//! Audit events shaped like the Cloud Audit Logs entries GKE writes for break-glass and
+//! dry-run admissions (contract §4), so log-based alerts can be tested offline.
+
+use crate::decision::Decision;
+use crate::report::{PolicyDecision, WorkloadReport};
+use crate::scan::ScanSettings;
+use serde_json::{Map, Value, json};
+
+const LABEL_PREFIX: &str = "imagepolicywebhook.image-policy.k8s.io/";
+
+/// One event per workload whose admission GKE would log as break-glass or dry-run.
+pub fn events(workloads: &[WorkloadReport], settings: &ScanSettings) -> Vec<Value> {
+    workloads
+        .iter()
+        .filter_map(|w| event(w, settings))
+        .collect()
+}
+
+fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
+    let breakglass = w.breakglass.as_ref().is_some_and(|b| b.effective);
+    let dryrun = w.policy_decision == PolicyDecision::DryrunDeny;
+    if !breakglass && !dryrun {
+        return None;
+    }
+    let mut labels = Map::new();
+    if breakglass {
+        labels.insert(format!("{LABEL_PREFIX}break-glass"), json!("true"));
+    }
+    if dryrun {
+        labels.insert(format!("{LABEL_PREFIX}dry-run"), json!("true"));
+    }
+    let overridden: String = w
+        .images
+        .iter()
+        .filter(|i| i.decision == Decision::Deny)
+        .map(|i| {
+            let why = if i.verdict.message.is_empty() {
+                format!(
+                    "Image {} denied by {} admission rule",
+                    i.image,
+                    i.rule.as_deref().unwrap_or("default")
+                )
+            } else {
+                i.verdict.message.clone()
+            };
+            format!("'{}' : {}\n", i.image, why)
+        })
+        .collect();
+    if !overridden.is_empty() {
+        labels.insert(
+            format!("{LABEL_PREFIX}overridden-verification-result"),
+            json!(overridden),
+        );
+    }
+    let mut resource_labels = Map::new();
+    resource_labels.insert("project_id".to_string(), json!("PROJECT_ID"));
+    if let Some((location, name)) = settings.cluster.as_deref().and_then(|c| c.split_once('.')) {
+        resource_labels.insert("location".to_string(), json!(location));
+        resource_labels.insert("cluster_name".to_string(), json!(name));
+    }
+    let pod_name = if w.name.is_empty() {
+        "unnamed".to_string()
+    } else {
+        w.name.clone()
+    };
+    let to_map = |pairs: &[(String, String)]| -> Value {
+        Value::Object(pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+    };
+    let containers: Vec<Value> = w
+        .images
+        .iter()
+        .map(|i| json!({"name": i.container, "image": i.image}))
+        .collect();
+    Some(json!({
+        "logName": "projects/PROJECT_ID/logs/cloudaudit.googleapis.com%2Factivity",
+        "resource": {"type": "k8s_cluster", "labels": resource_labels},
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "serviceName": "k8s.io",
+            "methodName": "io.k8s.core.v1.pods.create",
+            "resourceName": format!("core/v1/namespaces/{}/pods/{}", w.namespace, pod_name),
+            "request": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": pod_name,
+                    "namespace": w.namespace,
+                    "labels": to_map(&w.pod_labels),
+                    "annotations": to_map(&w.pod_annotations),
+                },
+                "spec": {"serviceAccountName": w.service_account, "containers": containers},
+            },
+            "response": {"status": "Success"},
+        },
+        "labels": labels,
+        "severity": "NOTICE",
+        "sourceLocation": {"file": w.location.file, "line": w.location.line, "document": w.location.document},
+    }))
+}

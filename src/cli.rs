@@ -1,0 +1,137 @@
+//! Command-line arguments (clap derive), resolved once into settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("BINAUTHZ_LINT_COMMIT"),
+    ")"
+);
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "binauthz-lint",
+    version = VERSION,
+    about = "Offline linter for Google Cloud Binary Authorization: which Kubernetes workloads the cluster will refuse, and which pass only through break-glass",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan manifests (files, folders, or `-` for standard input).
+    Scan(Box<ScanArgs>),
+    /// Work with Binary Authorization policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// List the finding rules (id, level, summary).
+    Rules,
+    /// Show the long help of one rule.
+    Explain {
+        /// A rule id, as `binauthz-lint rules` lists them.
+        rule_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate a policy file (exit 0 valid, 2 invalid).
+    Validate {
+        file: PathBuf,
+        /// When to use colour.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or folders to scan; `-` reads manifests from standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Binary Authorization policy (YAML or JSON, as `gcloud container binauthz policy export` prints it).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Exported Google system policy, used when the policy enables global evaluation.
+    #[arg(long, value_name = "FILE")]
+    pub system_policy: Option<PathBuf>,
+    /// Cluster the manifests deploy to (`LOCATION.NAME`); selects clusterAdmissionRules.
+    #[arg(long, value_name = "LOCATION.NAME")]
+    pub cluster: Option<String>,
+    /// Namespace for objects that name none.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// Attestor descriptions (file or folder, as `gcloud container binauthz attestors describe` prints them).
+    #[arg(long, value_name = "PATH")]
+    pub attestors: Option<PathBuf>,
+    /// Attestation occurrences (file or folder, as `gcloud container binauthz attestations list` prints them).
+    #[arg(long, value_name = "PATH")]
+    pub attestations: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write a SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the audit events (break-glass / dry-run) as JSON Lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Lowest finding level that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+    /// Worker threads (default: number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// When to use colour in human output (`auto`: on a terminal, never with NO_COLOR).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Maximum YAML nesting depth.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_depth: usize,
+    /// Maximum number of nodes that YAML aliases may expand to, per file.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub alias_budget: u64,
+    /// Maximum number of YAML documents per file.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_documents: usize,
+    /// Count the legacy break-glass annotation by presence alone, whatever its value.
+    #[arg(long)]
+    pub lenient_breakglass: bool,
+}

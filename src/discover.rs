@@ -1,0 +1,210 @@
+//! Discovery: turn command-line paths into candidate files, with a reason for every file that
+//! will not be read. Directories are walked in parallel with `ignore` (ripgrep's walker):
+//! `.gitignore` inside git repositories, hidden files and folders skipped, symlinks never
+//! followed out of the scanned root, FIFOs/sockets/devices never opened.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+/// What to do with one candidate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Candidate {
+    /// Read and scan this file.
+    Read { path: PathBuf },
+    /// Standard input.
+    Stdin,
+    /// Counted, not read, with the contract's `skipped[].reason`.
+    Skip { reason: &'static str },
+}
+
+/// The candidates, keyed and ordered by display path (deterministic, deduplicated).
+pub type Candidates = BTreeMap<String, Candidate>;
+
+/// An error that stops the scan (exit code 2): a path that does not exist.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DiscoverError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Extensions that make a walked file a candidate.
+pub fn is_candidate_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"))
+}
+
+/// The report's path: relative to the current directory when under it, `/` separators.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let rel = if path.is_absolute() {
+        path.strip_prefix(cwd).unwrap_or(path)
+    } else {
+        path
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::CurDir => {}
+            Component::RootDir => parts.push(String::new()),
+            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined
+    }
+}
+
+/// Discover every candidate under `paths` (`-` is standard input).
+pub fn discover(
+    paths: &[PathBuf],
+    cwd: &Path,
+    threads: usize,
+) -> Result<Candidates, DiscoverError> {
+    let mut out = Candidates::new();
+    for arg in paths {
+        if arg.as_os_str() == "-" {
+            out.insert("<stdin>".to_string(), Candidate::Stdin);
+            continue;
+        }
+        let meta = std::fs::metadata(arg).map_err(|e| DiscoverError {
+            path: arg.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if meta.is_dir() {
+            walk(arg, cwd, threads, &mut out);
+        } else {
+            // Explicit file arguments are always read (whatever their extension), but a FIFO,
+            // socket or device is never opened.
+            let display = display_path(arg, cwd);
+            let candidate = if meta.is_file() {
+                Candidate::Read { path: arg.clone() }
+            } else {
+                Candidate::Skip {
+                    reason: "not-a-regular-file",
+                }
+            };
+            out.insert(display, candidate);
+        }
+    }
+    Ok(out)
+}
+
+fn walk(root: &Path, cwd: &Path, threads: usize, out: &mut Candidates) {
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let found: Mutex<Vec<(String, Candidate)>> = Mutex::new(Vec::new());
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .ignore(false)
+        .parents(true)
+        .require_git(true)
+        .follow_links(false)
+        .threads(threads.max(1))
+        .build_parallel();
+    walker.run(|| {
+        let found = &found;
+        let canonical_root = &canonical_root;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            let path = entry.path();
+            let Some(file_type) = entry.file_type() else {
+                return ignore::WalkState::Continue;
+            };
+            if file_type.is_dir() || !is_candidate_name(path) {
+                return ignore::WalkState::Continue;
+            }
+            let candidate = classify_entry(path, file_type, canonical_root);
+            if let (Some(candidate), Ok(mut list)) = (candidate, found.lock()) {
+                list.push((display_path(path, cwd), candidate));
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    for (display, candidate) in found.into_inner().unwrap_or_default() {
+        out.insert(display, candidate);
+    }
+}
+
+fn classify_entry(
+    path: &Path,
+    file_type: std::fs::FileType,
+    canonical_root: &Path,
+) -> Option<Candidate> {
+    if file_type.is_file() {
+        return Some(Candidate::Read {
+            path: path.to_path_buf(),
+        });
+    }
+    if file_type.is_symlink() {
+        // Resolve without following loops forever: canonicalize fails on a loop (ELOOP).
+        let target = match std::fs::canonicalize(path) {
+            Ok(t) => t,
+            Err(e) if e.raw_os_error() == Some(40) => {
+                return Some(Candidate::Skip {
+                    reason: "symlink-loop",
+                });
+            }
+            Err(_) => {
+                return Some(Candidate::Skip {
+                    reason: "broken-symlink",
+                });
+            }
+        };
+        if !target.starts_with(canonical_root) {
+            return Some(Candidate::Skip {
+                reason: "symlink-outside-root",
+            });
+        }
+        return match std::fs::metadata(&target) {
+            Ok(m) if m.is_file() => Some(Candidate::Read {
+                path: path.to_path_buf(),
+            }),
+            // A symlink to a directory inside the root: its files are reached directly.
+            Ok(m) if m.is_dir() => None,
+            Ok(_) => Some(Candidate::Skip {
+                reason: "not-a-regular-file",
+            }),
+            Err(_) => Some(Candidate::Skip {
+                reason: "broken-symlink",
+            }),
+        };
+    }
+    Some(Candidate::Skip {
+        reason: "not-a-regular-file",
+    })
+}
+
+/// True when some ancestor folder of `path` holds a `Chart.yaml` (a Helm chart).
+pub fn is_in_helm_chart(path: &Path) -> bool {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute
+        .ancestors()
+        .skip(1)
+        .any(|dir| dir.join("Chart.yaml").is_file() || dir.join("Chart.yml").is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths() {
+        let cwd = Path::new("/repo");
+        assert_eq!(display_path(Path::new("./a/b.yaml"), cwd), "a/b.yaml");
+        assert_eq!(display_path(Path::new("/repo/a/b.yaml"), cwd), "a/b.yaml");
+        assert_eq!(
+            display_path(Path::new("/elsewhere/x.yaml"), cwd),
+            "/elsewhere/x.yaml"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! Policy lints that depend on what was scanned.
+//!
+//! They are notes, not warnings: a pre-commit run scans only the changed files, so a pattern
+//! or rule that matched nothing in this run may well be used elsewhere.
+
+use std::collections::HashSet;
+
+use crate::decision::{PodContext, PolicyRef};
+use crate::yaml::{Pos, Span};
+
+use super::{Policy, PolicyDiagnostic, RuleKind, Severity};
+
+fn span_of(source: &PolicyRef) -> Span {
+    Span {
+        start: Pos {
+            line: source.line,
+            column: source.column,
+        },
+        end: Pos {
+            line: source.end_line,
+            column: source.end_column,
+        },
+    }
+}
+
+impl Policy {
+    /// Allowlist patterns that match no scanned image, and specific rules whose key matches
+    /// no scanned pod context (`policy-unused-pattern`, `policy-unused-rule`, level note).
+    pub fn lint_usage(
+        &self,
+        images: &[&str],
+        contexts: &[PodContext<'_>],
+    ) -> Vec<PolicyDiagnostic> {
+        let mut out = Vec::new();
+        // Deduplicate first: a repository repeats the same few images many times.
+        let unique: HashSet<&str> = images.iter().copied().collect();
+        for allow in &self.allowlist {
+            let Some(source) = &allow.source else {
+                continue;
+            };
+            if unique.iter().any(|image| allow.pattern.matches(image)) {
+                continue;
+            }
+            out.push(
+                PolicyDiagnostic::new(
+                    Severity::Note,
+                    "policy-unused-pattern",
+                    &source.file,
+                    span_of(source),
+                    format!(
+                        "allowlist pattern `{}` matches none of the {} distinct images scanned",
+                        allow.pattern.text,
+                        unique.len()
+                    ),
+                )
+                .label("matches no scanned image")
+                .help(
+                    "remove the pattern if nothing deploys such images; matching is on the \
+                     image string as written (no `docker.io/library/` expansion)",
+                ),
+            );
+        }
+
+        let any_cluster = contexts.iter().any(|c| c.cluster.is_some());
+        for rule in &self.specific {
+            let Some(source) = &rule.source else {
+                continue;
+            };
+            let used = match rule.kind {
+                RuleKind::Cluster => contexts
+                    .iter()
+                    .any(|c| c.cluster == Some(rule.key.as_str())),
+                RuleKind::Namespace => contexts.iter().any(|c| c.namespace == rule.key),
+                RuleKind::ServiceAccount => match rule.key.split_once(':') {
+                    Some((ns, sa)) => contexts
+                        .iter()
+                        .any(|c| c.namespace == ns && c.service_account == sa),
+                    None => false,
+                },
+                // Already a load-time warning (`policy-istio-rule`): never applied to pods.
+                RuleKind::Istio | RuleKind::Default => true,
+            };
+            if used {
+                continue;
+            }
+            let why = match rule.kind {
+                RuleKind::Cluster if !any_cluster => {
+                    "no `--cluster` was given, so no cluster rule applies".to_string()
+                }
+                RuleKind::Cluster => "the scan's `--cluster` is a different cluster".to_string(),
+                RuleKind::Namespace => "no scanned workload runs in that namespace".to_string(),
+                _ => "no scanned workload runs as that namespace and service account".to_string(),
+            };
+            out.push(
+                PolicyDiagnostic::new(
+                    Severity::Note,
+                    "policy-unused-rule",
+                    &source.file,
+                    span_of(source),
+                    format!(
+                        "`{}` rule `{}` matches no scanned pod: {why}",
+                        rule.kind.field(),
+                        rule.key
+                    ),
+                )
+                .label("matches no scanned pod"),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_policy_str;
+
+    #[test]
+    fn unused_patterns_and_rules_are_notes() {
+        let p = load_policy_str(
+            "globalPolicyEvaluationMode: ENABLE\n\
+             admissionWhitelistPatterns:\n\
+             - namePattern: gcr.io/used/*\n\
+             - namePattern: gcr.io/unused/*\n\
+             defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             kubernetesServiceAccountAdmissionRules:\n  \
+               prod:deployer: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n  \
+               prod:other: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        let contexts = [PodContext {
+            cluster: None,
+            namespace: "prod",
+            service_account: "deployer",
+        }];
+        let diags = p.lint_usage(&["gcr.io/used/app:1", "gcr.io/used/app:1"], &contexts);
+        let got: Vec<(&str, u32, Severity)> = diags
+            .iter()
+            .map(|d| (d.rule_id, d.line, d.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("policy-unused-pattern", 4, Severity::Note),
+                ("policy-unused-rule", 8, Severity::Note)
+            ]
+        );
+        assert!(diags[0].message.contains("gcr.io/unused/*"));
+        assert!(diags[1].message.contains("prod:other"));
+    }
+
+    #[test]
+    fn cluster_rules_without_cluster_say_so() {
+        let p = load_policy_str(
+            "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             clusterAdmissionRules:\n  \
+               eu.a: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        let none = [PodContext {
+            cluster: None,
+            namespace: "x",
+            service_account: "default",
+        }];
+        let diags = p.lint_usage(&[], &none);
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.contains("no `--cluster`"),
+            "{}",
+            diags[0].message
+        );
+        let matching = [PodContext {
+            cluster: Some("eu.a"),
+            ..none[0]
+        }];
+        assert!(p.lint_usage(&[], &matching).is_empty());
+        assert!(
+            Policy::builtin_default()
+                .lint_usage(&["x"], &none)
+                .is_empty()
+        );
+    }
+}

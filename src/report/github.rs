@@ -1,0 +1,361 @@
+//! `--format github`: GitHub Actions workflow commands (`::error file=…,line=…::message`),
+//! one per finding, and the Markdown job summary written to `$GITHUB_STEP_SUMMARY`.
+//!
+//! Escaping follows the Actions runner (`ActionCommand`): in the message (data) `%`, `\r` and
+//! `\n` are percent-encoded; in property values `:` and `,` are too.
+
+use super::paths::{RepoPaths, Resolved};
+use super::{Finding, Report};
+use crate::decision::Decision;
+use crate::rules::{self, Level};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Options for the GitHub renderers.
+#[derive(Clone, Debug)]
+pub struct GithubOptions {
+    /// Annotation paths are relative to the repository root (the workflow's checkout).
+    pub paths: RepoPaths,
+}
+
+/// Escape the message of a workflow command.
+pub fn escape_data(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape a property value of a workflow command.
+pub fn escape_property(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' => out.push_str("%3A"),
+            ',' => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn command(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "notice",
+    }
+}
+
+/// The path an annotation names: repository-relative when the file is in the repository.
+fn annotation_path(file: &str, paths: &RepoPaths) -> Option<String> {
+    match paths.resolve(file) {
+        Resolved::Stdin => None,
+        Resolved::InRoot(rel) => Some(rel),
+        Resolved::Outside(_) => Some(paths.repo_relative(file)),
+    }
+}
+
+/// One workflow command per finding, in report order.
+pub fn render(report: &Report, options: &GithubOptions, out: &mut dyn Write) -> io::Result<()> {
+    for finding in &report.findings {
+        writeln!(out, "{}", annotation(finding, &options.paths))?;
+    }
+    Ok(())
+}
+
+/// The workflow command of one finding.
+pub fn annotation(finding: &Finding, paths: &RepoPaths) -> String {
+    let loc = &finding.location;
+    let mut props: Vec<(&str, String)> = Vec::new();
+    if let Some(path) = annotation_path(&loc.file, paths) {
+        let line = loc.line.max(1);
+        let end_line = loc.end_line.max(line);
+        props.push(("file", path));
+        props.push(("line", line.to_string()));
+        props.push(("endLine", end_line.to_string()));
+        // GitHub only honours columns on single-line annotations.
+        if end_line == line {
+            props.push(("col", loc.column.max(1).to_string()));
+            if loc.end_column > loc.column {
+                props.push(("endColumn", loc.end_column.to_string()));
+            }
+        }
+    }
+    props.push(("title", format!("{} (binauthz-lint)", finding.rule_id)));
+    let props: Vec<String> = props
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", escape_property(&v)))
+        .collect();
+    let mut message = finding.message.clone();
+    for related in &finding.related {
+        let where_ = match annotation_path(&related.location.file, paths) {
+            Some(path) => format!(
+                " ({}:{}:{})",
+                path, related.location.line, related.location.column
+            ),
+            None => String::new(),
+        };
+        message.push_str(&format!("\nnote: {}{where_}", related.message));
+    }
+    format!(
+        "::{} {}::{}",
+        command(finding.level),
+        props.join(","),
+        escape_data(&message)
+    )
+}
+
+/// Escape text for a GitHub-flavoured Markdown table cell or inline text (never at the start
+/// of a line): the ASCII punctuation that can start markup there (emphasis, code, links,
+/// HTML, entities, strikethrough, math, cell breaks) is backslash-escaped and line breaks
+/// become spaces, so manifest content is shown literally.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Rows shown per table before "… and N more".
+const MAX_ROWS: usize = 100;
+
+/// The Markdown job summary: counts, denied workloads, break-glass workloads, findings by
+/// rule. The binary appends it to `$GITHUB_STEP_SUMMARY`.
+pub fn step_summary(
+    report: &Report,
+    options: &GithubOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = &report.summary;
+    let paths = &options.paths;
+    writeln!(out, "## binauthz-lint")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Policy: {}",
+        markdown_text(&match paths.resolve(&report.policy.source) {
+            Resolved::InRoot(rel) if report.policy.source != "<built-in default>" => rel,
+            _ => report.policy.source.clone(),
+        })
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| | count |")?;
+    writeln!(out, "|---|---:|")?;
+    for (label, count) in [
+        ("Files scanned", s.files - s.skipped_files.min(s.files)),
+        ("Files skipped", s.skipped_files),
+        ("Workloads", s.workloads),
+        ("Workloads denied", s.denied),
+        ("Admitted only because the rule is dry-run", s.dryrun_denied),
+        ("Break-glass used", s.breakglass),
+        ("Errors", s.findings.error),
+        ("Warnings", s.findings.warning),
+        ("Notes", s.findings.note),
+    ] {
+        writeln!(out, "| {label} | {count} |")?;
+    }
+
+    let denied: Vec<_> = report.workloads.iter().filter(|w| !w.admitted).collect();
+    if !denied.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Workloads denied")?;
+        writeln!(out)?;
+        writeln!(out, "| Workload | Namespace | File | Denied images |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for w in denied.iter().take(MAX_ROWS) {
+            let images: Vec<String> = w
+                .images
+                .iter()
+                .filter(|i| i.decision == Decision::Deny)
+                .map(|i| {
+                    format!(
+                        "{} ({}, {} rule)",
+                        markdown_text(&i.image),
+                        i.reason.as_str(),
+                        markdown_text(i.rule.as_deref().unwrap_or("default"))
+                    )
+                })
+                .collect();
+            writeln!(
+                out,
+                "| {} {} | {} | {}:{} | {} |",
+                markdown_text(&w.kind),
+                markdown_text(&w.name),
+                markdown_text(&w.namespace),
+                markdown_text(&paths.repo_relative(&w.location.file)),
+                w.location.line,
+                images.join("<br>")
+            )?;
+        }
+        more(out, denied.len())?;
+    }
+
+    let breakglass: Vec<_> = report
+        .workloads
+        .iter()
+        .filter(|w| w.breakglass.as_ref().is_some_and(|b| b.effective))
+        .collect();
+    if !breakglass.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Break-glass used")?;
+        writeln!(out)?;
+        writeln!(out, "| Workload | Namespace | Marker | Overrides |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for w in breakglass.iter().take(MAX_ROWS) {
+            let marker = w
+                .breakglass
+                .iter()
+                .flat_map(|b| &b.sources)
+                .find(|m| m.effective);
+            let marker = match marker {
+                Some(m) => format!(
+                    "{} {} at {}:{}",
+                    m.kind,
+                    markdown_text(&m.key),
+                    markdown_text(&paths.repo_relative(&m.location.file)),
+                    m.location.line
+                ),
+                None => String::new(),
+            };
+            let overridden: Vec<String> = w
+                .images
+                .iter()
+                .filter(|i| i.decision == Decision::Deny)
+                .map(|i| markdown_text(&i.image))
+                .collect();
+            writeln!(
+                out,
+                "| {} {} | {} | {} | {} |",
+                markdown_text(&w.kind),
+                markdown_text(&w.name),
+                markdown_text(&w.namespace),
+                marker,
+                if overridden.is_empty() {
+                    "nothing (no image was denied)".to_string()
+                } else {
+                    overridden.join("<br>")
+                }
+            )?;
+        }
+        more(out, breakglass.len())?;
+    }
+
+    let mut by_rule: BTreeMap<&str, (Level, usize)> = BTreeMap::new();
+    for f in &report.findings {
+        by_rule.entry(f.rule_id).or_insert((f.level, 0)).1 += 1;
+    }
+    if !by_rule.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Findings by rule")?;
+        writeln!(out)?;
+        writeln!(out, "| Rule | Level | Count |")?;
+        writeln!(out, "|---|---|---:|")?;
+        for (rule_id, (level, count)) in &by_rule {
+            let name = match rules::find(rule_id) {
+                Some(rule) => format!("[{}]({})", markdown_text(rule_id), rule.help_uri()),
+                None => markdown_text(rule_id),
+            };
+            writeln!(out, "| {name} | {} | {count} |", level.as_str())?;
+        }
+    }
+    writeln!(out)
+}
+
+fn more(out: &mut dyn Write, total: usize) -> io::Result<()> {
+    if total > MAX_ROWS {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "… and {} more (see the full report).",
+            total - MAX_ROWS
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Location, Related};
+    use std::path::Path;
+
+    fn paths() -> RepoPaths {
+        RepoPaths::new(Path::new("/repo"), Path::new("/repo"))
+    }
+
+    #[test]
+    fn escapes_like_the_runner() {
+        assert_eq!(escape_data("a%b\r\nc:d,e"), "a%25b%0D%0Ac:d,e");
+        assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
+    }
+
+    #[test]
+    fn columns_only_on_single_line_spans() {
+        let mut f = Finding::new(
+            "manifest-invalid",
+            Level::Error,
+            "bad".to_string(),
+            Location {
+                file: "a.yaml".to_string(),
+                line: 3,
+                column: 5,
+                document: 0,
+                end_line: 4,
+                end_column: 2,
+            },
+        );
+        assert_eq!(
+            annotation(&f, &paths()),
+            "::error file=a.yaml,line=3,endLine=4,title=manifest-invalid (binauthz-lint)::bad"
+        );
+        f.location.end_line = 3;
+        f.location.end_column = 9;
+        f.level = Level::Note;
+        f.related.push(Related {
+            message: "see".to_string(),
+            location: Location::file_start("b.yaml"),
+        });
+        assert_eq!(
+            annotation(&f, &paths()),
+            "::notice file=a.yaml,line=3,endLine=3,col=5,endColumn=9,title=manifest-invalid (binauthz-lint)::bad%0Anote: see (b.yaml:1:1)"
+        );
+    }
+
+    #[test]
+    fn stdin_has_no_file() {
+        let f = Finding::new(
+            "manifest-invalid",
+            Level::Warning,
+            "bad".to_string(),
+            Location::file_start("<stdin>"),
+        );
+        assert_eq!(
+            annotation(&f, &paths()),
+            "::warning title=manifest-invalid (binauthz-lint)::bad"
+        );
+    }
+
+    #[test]
+    fn markdown_is_literal() {
+        assert_eq!(markdown_text("a|b\n<x>*"), "a\\|b \\<x\\>\\*");
+    }
+}

@@ -1,0 +1,262 @@
+//! `--format human`: findings grouped by file. Each finding is a
+//! `path:line:col: level[rule-id]: message` line (the form editors' problem matchers and
+//! `grep` expect), then the source line with the span underlined and the related locations
+//! (the policy rule that decided, the break-glass marker) as notes; a closing summary line
+//! gives the counts, including scanned and skipped files.
+//!
+//! The snippet and notes are drawn by `annotate-snippets` (rustc's and cargo's renderer)
+//! rather than by hand: it measures display width (wide CJK characters, tabs), trims very long
+//! lines around the span, and neutralises control and bidirectional-override characters of
+//! the source line, which comes from an untrusted file. [`terminal_safe`] also cleans the
+//! messages, paths and notes (C1 controls included), so a manifest cannot send escape
+//! sequences to the terminal.
+
+use super::{Finding, Report};
+use crate::rules::Level;
+use annotate_snippets::{
+    AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet,
+    normalize_untrusted_str,
+};
+use std::io::{self, Write};
+
+/// Options for the human renderer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HumanOptions {
+    /// ANSI colours (the binary decides: a terminal, and no `NO_COLOR`).
+    pub color: bool,
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Make untrusted text safe for a terminal, one character for one character (so columns
+/// still line up): C0/C1 controls (except tab), DEL and bidirectional controls become U+FFFD.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
+            if (c.is_control() && c != '\t') || bidi {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: options.color };
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut current_file: Option<&str> = None;
+    for finding in &report.findings {
+        if current_file != Some(finding.location.file.as_str()) {
+            writeln!(
+                out,
+                "{}",
+                paint.wrap("1;4", &terminal_safe(&finding.location.file))
+            )?;
+            current_file = Some(finding.location.file.as_str());
+        }
+        writeln!(out, "{}", render_finding(finding, &renderer, &paint))?;
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(report, &paint))
+}
+
+fn summary_line(report: &Report, paint: &Paint) -> String {
+    let s = &report.summary;
+    let c = &s.findings;
+    let findings = format!(
+        "{}, {}, {}",
+        plural(c.error, "error"),
+        plural(c.warning, "warning"),
+        plural(c.note, "note")
+    );
+    let findings = if c.error > 0 {
+        paint.wrap("1;31", &findings)
+    } else if c.warning > 0 {
+        paint.wrap("1;33", &findings)
+    } else {
+        paint.wrap("1;32", &findings)
+    };
+    format!(
+        "{} {} scanned, {} skipped; {}, {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}",
+        paint.wrap("1", "Summary:"),
+        plural(s.files.saturating_sub(s.skipped_files), "file"),
+        s.skipped_files,
+        plural(s.workloads, "workload"),
+        plural(s.images, "image"),
+        s.admitted,
+        s.denied,
+        s.dryrun_denied,
+        s.breakglass,
+        findings
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn snippet_level(level: Level) -> SnippetLevel<'static> {
+    match level {
+        Level::Error => SnippetLevel::ERROR,
+        Level::Warning => SnippetLevel::WARNING,
+        Level::Note => SnippetLevel::NOTE,
+    }
+}
+
+/// Byte offset of the 0-based character `index` in `line` (its length when past the end).
+fn byte_offset(line: &str, index: usize) -> usize {
+    line.char_indices()
+        .nth(index)
+        .map(|(i, _)| i)
+        .unwrap_or(line.len())
+}
+
+fn level_name(level: Level, paint: &Paint) -> String {
+    match level {
+        Level::Error => paint.wrap("1;31", "error"),
+        Level::Warning => paint.wrap("1;33", "warning"),
+        Level::Note => paint.wrap("1;36", "note"),
+    }
+}
+
+/// One finding: a `path:line:col: level[rule-id]: message` line (the form editors' problem
+/// matchers and `grep` expect), then the source line with the span underlined and the
+/// related locations as notes, drawn by annotate-snippets.
+fn render_finding(finding: &Finding, renderer: &Renderer, paint: &Paint) -> String {
+    let loc = &finding.location;
+    let mut text = format!(
+        "{}: {}{}: {}",
+        paint.wrap(
+            "1",
+            &format!("{}:{}:{}", terminal_safe(&loc.file), loc.line, loc.column)
+        ),
+        level_name(finding.level, paint),
+        paint.wrap("1", &format!("[{}]", finding.rule_id)),
+        normalize_untrusted_str(&terminal_safe(&finding.message))
+    );
+    let mut groups = Vec::new();
+    if let Some(line) = &finding.snippet {
+        let line = terminal_safe(line);
+        let start = byte_offset(&line, loc.column.saturating_sub(1) as usize);
+        // A span on one line ends at its end column; a longer one is underlined to the end
+        // of its first line; a point gets one caret.
+        let end = if loc.end_line == loc.line && loc.end_column > loc.column {
+            byte_offset(&line, loc.end_column.saturating_sub(1) as usize)
+        } else if loc.end_line > loc.line {
+            line.len()
+        } else {
+            start
+        };
+        groups.push(
+            Group::with_level(snippet_level(finding.level)).element(
+                Snippet::source(line)
+                    .line_start(loc.line as usize)
+                    .fold(false)
+                    .annotation(AnnotationKind::Primary.span(start..end.max(start))),
+            ),
+        );
+    }
+    // Related locations (the policy rule that decided, a break-glass marker, ...) as notes
+    // with their own `-->` line.
+    for related in &finding.related {
+        let r = &related.location;
+        groups.push(
+            Group::with_title(
+                SnippetLevel::NOTE
+                    .secondary_title(normalize_untrusted_str(&terminal_safe(&related.message))),
+            )
+            .element(
+                Origin::path(terminal_safe(&r.file))
+                    .line(r.line as usize)
+                    .char_column(r.column as usize),
+            ),
+        );
+    }
+    if !groups.is_empty() {
+        text.push('\n');
+        text.push_str(&renderer.render(&groups));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Location, Related};
+
+    fn finding(snippet: &str, column: u32, end_column: u32) -> Finding {
+        let mut f = Finding::new(
+            "image-denied",
+            Level::Error,
+            "denied \x1b[31mred".to_string(),
+            Location {
+                file: "a.yaml".to_string(),
+                line: 7,
+                column,
+                document: 0,
+                end_line: 7,
+                end_column,
+            },
+        );
+        f.snippet = Some(snippet.to_string());
+        f.related.push(Related {
+            message: "default admission rule".to_string(),
+            location: Location::file_start("policy.yaml"),
+        });
+        f
+    }
+
+    #[test]
+    fn underlines_the_span_and_neutralises_controls() {
+        let text = render_finding(
+            &finding("  image: nginx", 10, 15),
+            &Renderer::plain(),
+            &Paint { on: false },
+        );
+        assert_eq!(
+            text,
+            "a.yaml:7:10: error[image-denied]: denied \u{fffd}[31mred\n  \
+             |\n\
+             7 |   image: nginx\n  \
+             |          ^^^^^\n  \
+             |\n\
+             note: default admission rule\n \
+             --> policy.yaml:1:1"
+        );
+    }
+
+    #[test]
+    fn wide_characters_line_up() {
+        let text = render_finding(
+            &finding("  image: 画像:1", 10, 14),
+            &Renderer::plain(),
+            &Paint { on: false },
+        );
+        assert!(
+            text.contains("7 |   image: 画像:1\n  |          ^^^^^^"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! The report: one finding model, workloads, counts and skips, plus pure renderers.
+//!
+//! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod paths;
+pub mod sarif;
+
+use crate::decision::{AttestorResult, Decision, Enforcement, ImageDecision, Reason};
+use crate::rules::Level;
+use serde::Serialize;
+use std::cmp::Ordering;
+
+/// A place in a scanned file. Lines and columns are 1-based (columns in code points);
+/// `document` is the 0-based YAML document index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub document: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+impl Location {
+    /// Deterministic report order: file, then document, then position.
+    pub fn sort_key(&self) -> (&str, u32, u32, u32) {
+        (&self.file, self.document, self.line, self.column)
+    }
+
+    /// A location for a whole file (line 1, column 1).
+    pub fn file_start(file: &str) -> Location {
+        Location {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            document: 0,
+            end_line: 1,
+            end_column: 1,
+        }
+    }
+}
+
+/// Identity of the workload a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct WorkloadRef {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+/// A secondary location: the policy rule that decided, the break-glass marker, ...
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub message: String,
+    pub location: Location,
+}
+
+/// One finding. `snippet` (the source line) is kept for human output only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub rule_id: &'static str,
+    pub level: Level,
+    pub message: String,
+    pub location: Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadRef>,
+    /// The container a finding is about (image findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The image a finding is about, exactly as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// The text of the finding's first line, for renderers that show source.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule_id: &'static str, level: Level, message: String, location: Location) -> Self {
+        Finding {
+            rule_id,
+            level,
+            message,
+            location,
+            workload: None,
+            container: None,
+            image: None,
+            related: Vec::new(),
+            snippet: None,
+        }
+    }
+
+    fn cmp_key(&self, other: &Self) -> Ordering {
+        self.location
+            .sort_key()
+            .cmp(&other.location.sort_key())
+            .then_with(|| self.rule_id.cmp(other.rule_id))
+            .then_with(|| self.message.cmp(&other.message))
+    }
+}
+
+/// Break-glass marker found on a workload (contract §2 `breakglass.sources[]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BreakglassSource {
+    /// `label` or `annotation`.
+    pub kind: &'static str,
+    pub key: String,
+    pub value: String,
+    pub effective: bool,
+    pub problem: Option<String>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Breakglass {
+    pub effective: bool,
+    pub sources: Vec<BreakglassSource>,
+}
+
+/// One image of a workload and the policy's verdict on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageReport {
+    pub container: String,
+    pub container_type: &'static str,
+    pub image: String,
+    pub location: Location,
+    pub decision: Decision,
+    pub reason: Reason,
+    pub rule: Option<String>,
+    pub enforcement: Option<Enforcement>,
+    pub pattern: Option<String>,
+    pub attestors: Vec<AttestorResult>,
+    /// Binary Authorization's wording for a denial (not part of the JSON contract).
+    #[serde(skip)]
+    pub verdict: ImageDecision,
+}
+
+/// `policyDecision` of a workload: the policy alone, ignoring break-glass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyDecision {
+    Allow,
+    Deny,
+    DryrunDeny,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadReport {
+    pub location: Location,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub policy_decision: PolicyDecision,
+    pub breakglass: Option<Breakglass>,
+    pub admitted: bool,
+    pub images: Vec<ImageReport>,
+    /// Pod labels and annotations as written (for audit events; not in the JSON contract).
+    #[serde(skip)]
+    pub pod_labels: Vec<(String, String)>,
+    #[serde(skip)]
+    pub pod_annotations: Vec<(String, String)>,
+}
+
+impl WorkloadReport {
+    pub fn identity(&self) -> WorkloadRef {
+        WorkloadRef {
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FindingCounts {
+    pub error: usize,
+    pub warning: usize,
+    pub note: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub files: usize,
+    pub skipped_files: usize,
+    pub documents: usize,
+    pub workloads: usize,
+    pub images: usize,
+    pub admitted: usize,
+    pub denied: usize,
+    pub dryrun_denied: usize,
+    pub breakglass: usize,
+    pub findings: FindingCounts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    pub source: String,
+}
+
+/// The whole result of a scan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub policy: PolicyInfo,
+    pub summary: Summary,
+    pub workloads: Vec<WorkloadReport>,
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub audit_events: Vec<serde_json::Value>,
+}
+
+impl Report {
+    pub fn new(policy_source: &str) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Tool {
+                name: "binauthz-lint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            policy: PolicyInfo {
+                source: policy_source.to_string(),
+            },
+            summary: Summary::default(),
+            workloads: Vec::new(),
+            findings: Vec::new(),
+            skipped: Vec::new(),
+            audit_events: Vec::new(),
+        }
+    }
+
+    /// Sort everything into the contract's deterministic order and recompute counts that
+    /// derive from the lists.
+    pub fn finish(&mut self) {
+        self.workloads
+            .sort_by(|a, b| a.location.sort_key().cmp(&b.location.sort_key()));
+        self.findings.sort_by(|a, b| a.cmp_key(b));
+        self.skipped
+            .sort_by(|a, b| a.file.cmp(&b.file).then_with(|| a.reason.cmp(&b.reason)));
+        let s = &mut self.summary;
+        s.workloads = self.workloads.len();
+        s.images = self.workloads.iter().map(|w| w.images.len()).sum();
+        s.admitted = self.workloads.iter().filter(|w| w.admitted).count();
+        s.denied = s.workloads - s.admitted;
+        s.dryrun_denied = self
+            .workloads
+            .iter()
+            .filter(|w| w.policy_decision == PolicyDecision::DryrunDeny)
+            .count();
+        s.breakglass = self
+            .workloads
+            .iter()
+            .filter(|w| w.breakglass.as_ref().is_some_and(|b| b.effective))
+            .count();
+        s.skipped_files = self.skipped.len();
+        let mut counts = FindingCounts::default();
+        for f in &self.findings {
+            match f.level {
+                Level::Error => counts.error += 1,
+                Level::Warning => counts.warning += 1,
+                Level::Note => counts.note += 1,
+            }
+        }
+        s.findings = counts;
+    }
+
+    /// The highest finding level, if any finding exists.
+    pub fn max_level(&self) -> Option<Level> {
+        self.findings.iter().map(|f| f.level).max()
+    }
+}

@@ -1,0 +1,825 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, VS Code viewers).
+//!
+//! Hand-written serde structs (serde-sarif does not build, see DEPENDENCIES.md) for the subset
+//! we emit: one run, every rule with its help page, results at the exact field with
+//! repository-relative URIs, related locations, logical locations (the Kubernetes object),
+//! line-free `partialFingerprints` and the decision details as properties.
+
+use super::paths::{RepoPaths, Resolved, STDIN_URI, encode_relative, file_uri};
+use super::{BreakglassSource, Finding, ImageReport, Location, Report, WorkloadReport};
+use crate::rules::{self, Level, RULES};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+
+/// The schema URI GitHub's documentation puts in `$schema`.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The tool's home page (`tool.driver.informationUri`).
+pub const INFORMATION_URI: &str = "https://github.com/binauthz-lint/binauthz-lint";
+/// The `uriBaseId` of every repository-relative URI.
+pub const SRCROOT: &str = "%SRCROOT%";
+/// The `partialFingerprints` key (bump the version when the inputs change).
+pub const FINGERPRINT_KEY: &str = "binauthzLint/v1";
+
+/// Options for the SARIF renderer.
+#[derive(Clone, Debug)]
+pub struct SarifOptions {
+    /// Where report paths are resolved from, and the repository root URIs are relative to.
+    pub paths: RepoPaths,
+    /// The commit the tool was built from (`tool.driver.properties.commit`), when known.
+    pub commit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool,
+    invocations: Vec<Invocation>,
+    original_uri_base_ids: BTreeMap<&'static str, ArtifactLocation>,
+    results: Results<'a>,
+    column_kind: &'static str,
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: ToolComponent,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolComponent {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<ReportingDescriptor>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportingDescriptor {
+    id: &'static str,
+    name: String,
+    short_description: MultiformatMessage,
+    full_description: MultiformatMessage,
+    help: MultiformatMessage,
+    help_uri: String,
+    default_configuration: ReportingConfiguration,
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct MultiformatMessage {
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markdown: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReportingConfiguration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+}
+
+#[derive(Serialize)]
+struct Message {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'static str,
+    message: Message,
+    locations: Vec<SarifLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<SarifLocation>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Message>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Message>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snippet: Option<ArtifactContent>,
+}
+
+#[derive(Serialize)]
+struct ArtifactContent {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    name: String,
+    fully_qualified_name: String,
+    kind: &'static str,
+    properties: Map<String, Value>,
+}
+
+/// Render the report as one SARIF log, pretty-printed, with a final newline.
+pub fn render(report: &Report, options: &SarifOptions, out: &mut dyn Write) -> io::Result<()> {
+    let log = build(report, options);
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The results, built one at a time while they are written (a large scan's SARIF is tens
+/// of megabytes; there is no need to hold it all in memory).
+struct Results<'a> {
+    report: &'a Report,
+    paths: &'a RepoPaths,
+    index: Index<'a>,
+    fingerprints: Vec<String>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.report.findings.iter().zip(&self.fingerprints).map(
+            |(finding, fingerprint)| result(finding, fingerprint.clone(), self.paths, &self.index),
+        ))
+    }
+}
+
+fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
+    let paths = &options.paths;
+    let results = Results {
+        report,
+        paths,
+        index: Index::new(report),
+        fingerprints: fingerprints(report, paths),
+    };
+    let mut driver_properties = Map::new();
+    if let Some(commit) = &options.commit {
+        driver_properties.insert("commit".to_string(), Value::from(commit.as_str()));
+    }
+    let mut original_uri_base_ids = BTreeMap::new();
+    original_uri_base_ids.insert(
+        SRCROOT,
+        ArtifactLocation {
+            uri: Some(paths.root_uri()),
+            uri_base_id: None,
+            description: Some(Message {
+                text: "The repository root: the git work tree that contains the scanned path, else the directory the scan ran in.".to_string(),
+            }),
+        },
+    );
+    let mut run_properties = Map::new();
+    run_properties.insert(
+        "policy".to_string(),
+        json!({ "source": report.policy.source }),
+    );
+    run_properties.insert(
+        "summary".to_string(),
+        serde_json::to_value(&report.summary).unwrap_or(Value::Null),
+    );
+    Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: ToolComponent {
+                    name: report.tool.name,
+                    version: report.tool.version,
+                    semantic_version: report.tool.version,
+                    information_uri: INFORMATION_URI,
+                    rules: RULES.iter().map(descriptor).collect(),
+                    properties: driver_properties,
+                },
+            },
+            invocations: vec![Invocation {
+                execution_successful: true,
+            }],
+            original_uri_base_ids,
+            results,
+            column_kind: "unicodeCodePoints",
+            properties: run_properties,
+        }],
+    }
+}
+
+fn descriptor(rule: &rules::RuleMeta) -> ReportingDescriptor {
+    let mut properties = Map::new();
+    properties.insert(
+        "tags".to_string(),
+        json!(["kubernetes", "binary-authorization"]),
+    );
+    ReportingDescriptor {
+        id: rule.id,
+        name: rule.name(),
+        short_description: MultiformatMessage {
+            text: sentence(rule.summary),
+            markdown: None,
+        },
+        full_description: MultiformatMessage {
+            text: sentence(&rule.full_description()),
+            markdown: None,
+        },
+        help: MultiformatMessage {
+            text: rule.doc.to_string(),
+            markdown: Some(rule.doc.to_string()),
+        },
+        help_uri: rule.help_uri(),
+        default_configuration: ReportingConfiguration {
+            level: rule.level.as_str(),
+        },
+        properties,
+    }
+}
+
+/// SARIF messages are sentences: end them with a period (multitool rule SARIF2001).
+fn sentence(text: &str) -> String {
+    let trimmed = text.trim_end();
+    if trimmed.ends_with(['.', '!', '?']) {
+        trimmed.to_string()
+    } else {
+        format!("{trimmed}.")
+    }
+}
+
+fn level(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
+    }
+}
+
+/// Lookups from a finding's location to what it is about.
+struct Index<'a> {
+    images: HashMap<(&'a str, u32, u32), (&'a WorkloadReport, &'a ImageReport)>,
+    markers: HashMap<(&'a str, u32, u32), (&'a WorkloadReport, &'a BreakglassSource)>,
+    workloads: HashMap<(&'a str, u32, &'a str, &'a str, &'a str), &'a WorkloadReport>,
+}
+
+impl<'a> Index<'a> {
+    fn new(report: &'a Report) -> Index<'a> {
+        let mut index = Index {
+            images: HashMap::new(),
+            markers: HashMap::new(),
+            workloads: HashMap::new(),
+        };
+        for workload in &report.workloads {
+            let loc = &workload.location;
+            index
+                .workloads
+                .entry((
+                    &loc.file,
+                    loc.document,
+                    &workload.kind,
+                    &workload.namespace,
+                    &workload.name,
+                ))
+                .or_insert(workload);
+            for image in &workload.images {
+                let l = &image.location;
+                index
+                    .images
+                    .entry((&l.file, l.line, l.column))
+                    .or_insert((workload, image));
+            }
+            for source in workload.breakglass.iter().flat_map(|b| &b.sources) {
+                let l = &source.location;
+                index
+                    .markers
+                    .entry((&l.file, l.line, l.column))
+                    .or_insert((workload, source));
+            }
+        }
+        index
+    }
+
+    fn workload(&self, finding: &Finding) -> Option<&'a WorkloadReport> {
+        let w = finding.workload.as_ref()?;
+        let loc = &finding.location;
+        self.workloads
+            .get(&(
+                loc.file.as_str(),
+                loc.document,
+                w.kind.as_str(),
+                w.namespace.as_str(),
+                w.name.as_str(),
+            ))
+            .copied()
+    }
+}
+
+fn artifact_location(file: &str, paths: &RepoPaths) -> ArtifactLocation {
+    match paths.resolve(file) {
+        Resolved::Stdin => ArtifactLocation {
+            uri: Some(STDIN_URI.to_string()),
+            uri_base_id: None,
+            description: Some(Message {
+                text: "Standard input.".to_string(),
+            }),
+        },
+        Resolved::InRoot(rel) => ArtifactLocation {
+            uri: Some(encode_relative(&rel)),
+            uri_base_id: Some(SRCROOT),
+            description: None,
+        },
+        Resolved::Outside(abs) => ArtifactLocation {
+            uri: Some(file_uri(&abs)),
+            uri_base_id: None,
+            description: None,
+        },
+    }
+}
+
+/// The region of a location. An empty span (a point, e.g. a whole-file finding or a parse
+/// error) becomes the whole line; `snippet` is the finding's source line, when known.
+fn region(loc: &Location, line_text: Option<&str>) -> (Region, Option<Region>) {
+    let line = loc.line.max(1);
+    let column = loc.column.max(1);
+    let end_line = loc.end_line.max(line);
+    let point = end_line == line && loc.end_column <= column;
+    if point {
+        let region = Region {
+            start_line: line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+            snippet: line_text.map(|t| ArtifactContent {
+                text: t.to_string(),
+            }),
+        };
+        return (region, None);
+    }
+    let end_column = if end_line == line {
+        loc.end_column.max(column + 1)
+    } else {
+        loc.end_column.max(1)
+    };
+    let mut region = Region {
+        start_line: line,
+        start_column: Some(column),
+        end_line: Some(end_line),
+        end_column: Some(end_column),
+        snippet: None,
+    };
+    let mut context = None;
+    if let (Some(text), true) = (line_text, end_line == line) {
+        let len = text.chars().count() as u32;
+        // Only when the line is complete (not capped) and holds the whole span.
+        if end_column <= len + 1 {
+            let start = (column - 1) as usize;
+            let width = (end_column - column) as usize;
+            region.snippet = Some(ArtifactContent {
+                text: text.chars().skip(start).take(width).collect(),
+            });
+            if column > 1 || end_column < len + 1 {
+                context = Some(Region {
+                    start_line: line,
+                    start_column: Some(1),
+                    end_line: Some(line),
+                    end_column: Some(len + 1),
+                    snippet: Some(ArtifactContent {
+                        text: text.to_string(),
+                    }),
+                });
+            }
+        }
+    }
+    (region, context)
+}
+
+fn physical_location(
+    loc: &Location,
+    line_text: Option<&str>,
+    paths: &RepoPaths,
+) -> PhysicalLocation {
+    let (region, context_region) = region(loc, line_text);
+    PhysicalLocation {
+        artifact_location: artifact_location(&loc.file, paths),
+        region,
+        context_region,
+    }
+}
+
+fn result(
+    finding: &Finding,
+    fingerprint: String,
+    paths: &RepoPaths,
+    index: &Index<'_>,
+) -> SarifResult {
+    let logical_locations = finding
+        .workload
+        .iter()
+        .map(|w| {
+            let mut properties = Map::new();
+            properties.insert("kubernetesKind".to_string(), Value::from(w.kind.as_str()));
+            properties.insert("namespace".to_string(), Value::from(w.namespace.as_str()));
+            LogicalLocation {
+                name: w.name.clone(),
+                fully_qualified_name: format!("{}/{}/{}", w.namespace, w.kind, w.name),
+                kind: "resource",
+                properties,
+            }
+        })
+        .collect();
+    let related_locations = finding
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, related)| SarifLocation {
+            id: Some(i + 1),
+            physical_location: physical_location(&related.location, None, paths),
+            logical_locations: Vec::new(),
+            message: Some(Message {
+                text: sentence(&related.message),
+            }),
+        })
+        .collect();
+    let mut partial_fingerprints = BTreeMap::new();
+    partial_fingerprints.insert(FINGERPRINT_KEY, fingerprint);
+    SarifResult {
+        rule_id: finding.rule_id,
+        rule_index: rules::index(finding.rule_id),
+        level: level(finding.level),
+        message: Message {
+            text: sentence(&finding.message),
+        },
+        locations: vec![SarifLocation {
+            id: None,
+            physical_location: physical_location(
+                &finding.location,
+                finding.snippet.as_deref(),
+                paths,
+            ),
+            logical_locations,
+            message: None,
+        }],
+        related_locations,
+        partial_fingerprints,
+        properties: properties(finding, index),
+    }
+}
+
+/// The decision details of a result: the workload, the image's verdict, the marker.
+fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
+    let mut props = Map::new();
+    let loc = &finding.location;
+    let key = (loc.file.as_str(), loc.line, loc.column);
+    let image = index.images.get(&key).filter(|_| finding.image.is_some());
+    let marker = index
+        .markers
+        .get(&key)
+        .filter(|_| finding.workload.is_some());
+    let workload = image
+        .map(|(w, _)| *w)
+        .or_else(|| marker.map(|(w, _)| *w))
+        .or_else(|| index.workload(finding));
+    props.insert("document".to_string(), Value::from(loc.document));
+    if let Some(w) = workload {
+        props.insert(
+            "workload".to_string(),
+            json!({
+                "apiVersion": w.api_version,
+                "kind": w.kind,
+                "name": w.name,
+                "namespace": w.namespace,
+                "serviceAccount": w.service_account,
+                "policyDecision": w.policy_decision,
+                "admitted": w.admitted,
+                "breakglass": w.breakglass.as_ref().map(|b| b.effective).unwrap_or(false),
+            }),
+        );
+    }
+    if let Some((_, image)) = image {
+        props.insert(
+            "image".to_string(),
+            json!({
+                "container": image.container,
+                "containerType": image.container_type,
+                "image": image.image,
+                "decision": image.decision,
+                "reason": image.reason,
+                "rule": image.rule,
+                "enforcement": image.enforcement,
+                "pattern": image.pattern,
+                "attestors": image.attestors,
+            }),
+        );
+    } else if let (Some(container), Some(image)) = (&finding.container, &finding.image) {
+        props.insert(
+            "image".to_string(),
+            json!({ "container": container, "image": image }),
+        );
+    }
+    if let Some((workload, source)) = marker {
+        props.insert(
+            "breakglass".to_string(),
+            json!({
+                "kind": source.kind,
+                "key": source.key,
+                "value": source.value,
+                "effective": source.effective,
+                "problem": source.problem,
+            }),
+        );
+        if source.effective {
+            let overridden: Vec<Value> = workload
+                .images
+                .iter()
+                .filter(|i| i.decision == crate::decision::Decision::Deny)
+                .map(|i| {
+                    json!({
+                        "container": i.container,
+                        "image": i.image,
+                        "reason": i.reason,
+                        "rule": i.rule,
+                        "enforcement": i.enforcement,
+                    })
+                })
+                .collect();
+            props.insert("overrides".to_string(), Value::Array(overridden));
+        }
+    }
+    props
+}
+
+/// One `partialFingerprints` value per finding, in report order, all distinct.
+///
+/// The inputs are what identifies a finding independently of where it sits in the file: rule
+/// id, repository-relative path, the object (kind, namespace, name), container and image;
+/// findings without an image add the text of their source line (trimmed), which tells two
+/// break-glass markers or two parse errors of one file apart. No line or column numbers, so
+/// an alert follows its code when lines move. Findings that are still identical get an
+/// occurrence number (`:2`, `:3`, ...) in report order.
+pub fn fingerprints(report: &Report, paths: &RepoPaths) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    report
+        .findings
+        .iter()
+        .map(|finding| {
+            let base = base_fingerprint(finding, paths);
+            let count = seen.entry(base.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}:{count}")
+            }
+        })
+        .collect()
+}
+
+fn base_fingerprint(finding: &Finding, paths: &RepoPaths) -> String {
+    let mut hash = Fnv128::new();
+    hash.field(Some(finding.rule_id));
+    hash.field(Some(&paths.repo_relative(&finding.location.file)));
+    let workload = finding.workload.as_ref();
+    hash.field(workload.map(|w| w.kind.as_str()));
+    hash.field(workload.map(|w| w.namespace.as_str()));
+    hash.field(workload.map(|w| w.name.as_str()));
+    hash.field(finding.container.as_deref());
+    hash.field(finding.image.as_deref());
+    if finding.image.is_none() {
+        hash.field(finding.snippet.as_deref().map(str::trim));
+    }
+    format!("{:032x}", hash.0)
+}
+
+/// FNV-1a, 128 bits: small, stable across platforms and releases (unlike `DefaultHasher`).
+struct Fnv128(u128);
+
+impl Fnv128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013b;
+
+    fn new() -> Fnv128 {
+        Fnv128(Self::OFFSET)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u128::from(*byte);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    /// A length-prefixed field, so `("ab", "c")` and `("a", "bc")` differ; `None` differs
+    /// from `Some("")`.
+    fn field(&mut self, value: Option<&str>) {
+        match value {
+            None => self.bytes(b"-"),
+            Some(v) => {
+                self.bytes(format!("{}:", v.len()).as_bytes());
+                self.bytes(v.as_bytes());
+            }
+        }
+        self.bytes(b";");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Related, WorkloadRef};
+    use std::path::Path;
+
+    fn options() -> SarifOptions {
+        SarifOptions {
+            paths: RepoPaths::new(Path::new("/repo/sub"), Path::new("/repo")),
+            commit: None,
+        }
+    }
+
+    fn location(file: &str, line: u32, column: u32, end_column: u32) -> Location {
+        Location {
+            file: file.to_string(),
+            line,
+            column,
+            document: 0,
+            end_line: line,
+            end_column,
+        }
+    }
+
+    fn denied(line: u32) -> Finding {
+        let mut f = Finding::new(
+            "image-denied",
+            Level::Error,
+            "Image nginx denied".to_string(),
+            location("apps/web.yaml", line, 16, 21),
+        );
+        f.workload = Some(WorkloadRef {
+            kind: "Deployment".to_string(),
+            name: "web".to_string(),
+            namespace: "prod".to_string(),
+        });
+        f.container = Some("web".to_string());
+        f.image = Some("nginx".to_string());
+        f.snippet = Some("        image: nginx".to_string());
+        f.related.push(Related {
+            message: "default admission rule".to_string(),
+            location: location("../policy.yaml", 2, 1, 21),
+        });
+        f
+    }
+
+    fn render_value(report: &Report) -> Value {
+        let mut out = Vec::new();
+        render(report, &options(), &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn result_shape() {
+        let mut report = Report::new("policy.yaml");
+        report.findings.push(denied(20));
+        let log = render_value(&report);
+        let run = &log["runs"][0];
+        assert_eq!(run["columnKind"], "unicodeCodePoints");
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+            "file:///repo/"
+        );
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            RULES.len()
+        );
+        let r = &run["results"][0];
+        assert_eq!(r["ruleId"], "image-denied");
+        assert_eq!(r["ruleIndex"], rules::index("image-denied").unwrap());
+        assert_eq!(
+            run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            "image-denied"
+        );
+        let phys = &r["locations"][0]["physicalLocation"];
+        assert_eq!(phys["artifactLocation"]["uri"], "sub/apps/web.yaml");
+        assert_eq!(phys["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(phys["region"]["startLine"], 20);
+        assert_eq!(phys["region"]["startColumn"], 16);
+        assert_eq!(phys["region"]["endColumn"], 21);
+        assert_eq!(phys["region"]["snippet"]["text"], "nginx");
+        assert_eq!(
+            phys["contextRegion"]["snippet"]["text"],
+            "        image: nginx"
+        );
+        let rel = &r["relatedLocations"][0];
+        assert_eq!(rel["id"], 1);
+        assert_eq!(
+            rel["physicalLocation"]["artifactLocation"]["uri"],
+            "policy.yaml"
+        );
+        assert_eq!(rel["message"]["text"], "default admission rule.");
+        assert_eq!(
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "prod/Deployment/web"
+        );
+        assert_eq!(r["message"]["text"], "Image nginx denied.");
+    }
+
+    #[test]
+    fn fingerprints_ignore_lines_and_are_unique() {
+        let paths = options().paths;
+        let mut a = Report::new("p");
+        a.findings.push(denied(20));
+        let mut b = Report::new("p");
+        b.findings.push(denied(31));
+        assert_eq!(fingerprints(&a, &paths), fingerprints(&b, &paths));
+        // Scanning from another directory of the same repository changes nothing.
+        let mut c = Report::new("p");
+        let mut moved = denied(20);
+        moved.location.file = "sub/apps/web.yaml".to_string();
+        c.findings.push(moved);
+        let top = RepoPaths::new(Path::new("/repo"), Path::new("/repo"));
+        assert_eq!(fingerprints(&a, &paths), fingerprints(&c, &top));
+        // Identical findings still get distinct values.
+        a.findings.push(denied(40));
+        let prints = fingerprints(&a, &paths);
+        assert_ne!(prints[0], prints[1]);
+        assert!(prints[1].ends_with(":2"));
+    }
+
+    #[test]
+    fn stdin_and_outside_files() {
+        let mut report = Report::new("p");
+        report.findings.push(Finding::new(
+            "manifest-invalid",
+            Level::Error,
+            "bad".to_string(),
+            Location::file_start("<stdin>"),
+        ));
+        report.findings.push(Finding::new(
+            "manifest-invalid",
+            Level::Error,
+            "bad".to_string(),
+            Location::file_start("/etc/x y.yaml"),
+        ));
+        let log = render_value(&report);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        let art = |i: usize| &results[i]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(art(0)["uri"], "stdin");
+        assert!(art(0).get("uriBaseId").is_none());
+        assert_eq!(art(1)["uri"], "file:///etc/x%20y.yaml");
+        assert!(art(1).get("uriBaseId").is_none());
+        // A point becomes the whole line.
+        let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"], 1);
+        assert!(region.get("startColumn").is_none());
+    }
+}

@@ -1,0 +1,236 @@
+//! The scan pipeline: candidates → parallel per-file work → deterministic merge → report.
+
+use crate::discover::{self, Candidate, Candidates};
+use crate::policy::Policy;
+use crate::report::{Finding, Location, Report, Skipped};
+use crate::rules::Level;
+use crate::scan::{self, FileResult, ScanSettings};
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::Path;
+
+/// Worker stacks: generous, so that even the deepest YAML the limits allow never overflows.
+const WORKER_STACK: usize = 16 * 1024 * 1024;
+
+/// Read one candidate file, or say why it is skipped.
+pub fn read_file(path: &Path, max_size: u64) -> Result<String, &'static str> {
+    let file = std::fs::File::open(path).map_err(|_| "unreadable")?;
+    let meta = file.metadata().map_err(|_| "unreadable")?;
+    if !meta.is_file() {
+        return Err("not-a-regular-file");
+    }
+    if meta.len() > max_size {
+        return Err("too-large");
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // `take` guards against a file that grows while we read it.
+    file.take(max_size + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| "unreadable")?;
+    if bytes.len() as u64 > max_size {
+        return Err("too-large");
+    }
+    decode_text(bytes)
+}
+
+/// Bytes → text, or the reason it is not a text manifest.
+pub fn decode_text(bytes: Vec<u8>) -> Result<String, &'static str> {
+    if bytes.contains(&0) {
+        return Err("binary");
+    }
+    String::from_utf8(bytes).map_err(|_| "not-utf8")
+}
+
+fn process_candidate(
+    display: &str,
+    candidate: &Candidate,
+    stdin_text: Option<&str>,
+    settings: &ScanSettings,
+    policy: &Policy,
+) -> FileResult {
+    let text = match candidate {
+        Candidate::Skip { reason } => return FileResult::skipped(display, reason),
+        Candidate::Stdin => match stdin_text {
+            Some(t) => t.to_string(),
+            None => return FileResult::skipped(display, "unreadable"),
+        },
+        Candidate::Read { path } => match read_file(path, settings.max_file_size) {
+            Ok(t) => {
+                if t.contains("{{") && discover::is_in_helm_chart(path) {
+                    return FileResult::skipped(display, "helm-template");
+                }
+                t
+            }
+            Err(reason) => return FileResult::skipped(display, reason),
+        },
+    };
+    scan::scan_text(display, &text, settings, policy)
+}
+
+/// Run the whole scan. `stdin_text` is the content of `-` when given.
+pub fn run(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    settings: &ScanSettings,
+    policy: &Policy,
+    jobs: usize,
+) -> Report {
+    let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
+    let work = || -> Vec<FileResult> {
+        list.par_iter()
+            .map(|(display, candidate)| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    process_candidate(display, candidate, stdin_text, settings, policy)
+                }))
+                .unwrap_or_else(|panic| internal_error(display, panic))
+            })
+            .collect()
+    };
+    let results = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .stack_size(WORKER_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    assemble(results, settings, policy)
+}
+
+fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileResult {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    let mut result = FileResult {
+        display: display.to_string(),
+        ..FileResult::default()
+    };
+    result.findings.push(Finding::new(
+        "internal-error",
+        Level::Error,
+        format!("internal error while processing this file ({what}); the rest of the scan went on — please report this"),
+        Location::file_start(display),
+    ));
+    result
+}
+
+/// Merge per-file results in display-path order into one sorted report.
+pub fn assemble(results: Vec<FileResult>, settings: &ScanSettings, policy: &Policy) -> Report {
+    let mut report = Report::new(policy.source());
+    let mut first_helm: Option<String> = None;
+    let mut helm_count = 0usize;
+    for result in results {
+        report.summary.files += 1;
+        report.summary.documents += result.documents;
+        if let Some(reason) = result.skipped {
+            if reason == "helm-template" {
+                helm_count += 1;
+                first_helm.get_or_insert_with(|| result.display.clone());
+            } else if !matches!(reason.as_str(), "not-a-manifest" | "empty") {
+                report.findings.push(Finding::new(
+                    "file-skipped",
+                    Level::Note,
+                    skip_message(&reason),
+                    Location::file_start(&result.display),
+                ));
+            }
+            report.skipped.push(Skipped {
+                file: result.display,
+                reason,
+            });
+            continue;
+        }
+        report.workloads.extend(result.workloads);
+        report.findings.extend(result.findings);
+    }
+    if let Some(first) = first_helm {
+        report.findings.push(Finding::new(
+            "helm-template-skipped",
+            Level::Note,
+            format!(
+                "{helm_count} Helm chart template{} skipped (Go template syntax is not YAML until rendered); check the rendered chart with `helm template RELEASE CHART | binauthz-lint scan -`",
+                if helm_count == 1 { "" } else { "s" }
+            ),
+            Location::file_start(&first),
+        ));
+    }
+    report.audit_events = crate::audit::events(&report.workloads, settings);
+    report.finish();
+    report
+}
+
+fn skip_message(reason: &str) -> String {
+    match reason {
+        "too-large" => "file skipped: larger than --max-file-size".to_string(),
+        "binary" => {
+            "file skipped: binary content (a NUL byte), not a YAML or JSON manifest".to_string()
+        }
+        "not-utf8" => {
+            "file skipped: not valid UTF-8 (Kubernetes manifests must be UTF-8)".to_string()
+        }
+        "not-a-regular-file" => {
+            "file skipped: not a regular file (FIFO, socket or device); it was not opened"
+                .to_string()
+        }
+        "symlink-outside-root" => {
+            "file skipped: a symlink that leads outside the scanned folder".to_string()
+        }
+        "symlink-loop" => "file skipped: a symlink loop".to_string(),
+        "broken-symlink" => "file skipped: a symlink whose target does not exist".to_string(),
+        "unreadable" => "file skipped: it could not be read".to_string(),
+        other => format!("file skipped: {other}"),
+    }
+}
+
+/// Turn policy diagnostics (load-time warnings, `lint_usage` notes) into report findings
+/// located in the policy file, with the offending line as snippet.
+pub fn add_policy_findings(
+    report: &mut Report,
+    diagnostics: &[crate::policy::PolicyDiagnostic],
+    policy_text: &str,
+) {
+    use crate::policy::Severity;
+    let source = scan::Source {
+        display: "",
+        text: policy_text,
+    };
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+            Severity::Note => Level::Note,
+        };
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!(" ({help})"));
+        }
+        let line = d.line.max(1);
+        let column = d.column.max(1);
+        let mut finding = Finding::new(
+            d.rule_id,
+            level,
+            message,
+            Location {
+                file: d.file.clone(),
+                line,
+                column,
+                document: 0,
+                end_line: d.end_line.max(line),
+                end_column: if d.end_line > d.line {
+                    d.end_column.max(1)
+                } else {
+                    d.end_column.max(column)
+                },
+            },
+        );
+        finding.snippet = if d.line > 0 {
+            source.line_text(d.line)
+        } else {
+            None
+        };
+        report.findings.push(finding);
+    }
+    report.finish();
+}

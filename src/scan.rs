@@ -1,0 +1,520 @@
+//! Per-file work: parse → extract → evaluate → findings. Pure: text in, results out.
+
+use crate::breakglass::{self, Marker};
+use crate::decision::{Decision, Enforcement, ImageDecision, PodContext, PolicyRef};
+use crate::k8s::{self, Workload};
+use crate::policy::Policy;
+use crate::report::{
+    Breakglass, BreakglassSource, Finding, ImageReport, Location, PolicyDecision, Related,
+    WorkloadReport,
+};
+use crate::rules::Level;
+use crate::yaml::{self, Limits, NodeId, Span, Tree};
+
+/// Settings resolved once from the command line.
+#[derive(Clone, Debug)]
+pub struct ScanSettings {
+    /// `--namespace`: the namespace of objects that name none.
+    pub namespace: String,
+    /// `--cluster LOCATION.NAME`.
+    pub cluster: Option<String>,
+    pub limits: Limits,
+    /// `--max-file-size` in bytes.
+    pub max_file_size: u64,
+    /// `--lenient-breakglass`: the legacy annotation counts by presence alone (spec A2).
+    pub lenient_breakglass: bool,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            namespace: "default".to_string(),
+            cluster: None,
+            limits: Limits::default(),
+            max_file_size: 32 * 1024 * 1024,
+            lenient_breakglass: false,
+        }
+    }
+}
+
+/// Everything one file contributes to the report.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub display: String,
+    /// Set when the file was not evaluated; the reason as in the contract's `skipped[]`.
+    pub skipped: Option<String>,
+    pub documents: usize,
+    pub workloads: Vec<WorkloadReport>,
+    pub findings: Vec<Finding>,
+}
+
+impl FileResult {
+    pub fn skipped(display: &str, reason: &str) -> FileResult {
+        FileResult {
+            display: display.to_string(),
+            skipped: Some(reason.to_string()),
+            ..FileResult::default()
+        }
+    }
+}
+
+/// Maps positions of one file to report locations and source snippets.
+pub struct Source<'a> {
+    pub display: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn location(&self, span: Span, document: u32) -> Location {
+        let end = if span.end.line == 0 {
+            span.start
+        } else {
+            span.end
+        };
+        Location {
+            file: self.display.to_string(),
+            line: span.start.line.max(1),
+            column: span.start.column.max(1),
+            document,
+            end_line: end.line.max(span.start.line).max(1),
+            end_column: end.column.max(1),
+        }
+    }
+
+    /// The text of a 1-based line, without its line break (capped for huge lines).
+    pub fn line_text(&self, line: u32) -> Option<String> {
+        let text = self.text.strip_prefix('\u{FEFF}').unwrap_or(self.text);
+        let raw = text.split('\n').nth(line.checked_sub(1)? as usize)?;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        Some(raw.chars().take(400).collect())
+    }
+
+    pub fn finding(
+        &self,
+        rule_id: &'static str,
+        level: Level,
+        message: String,
+        span: Span,
+        document: u32,
+    ) -> Finding {
+        let mut f = Finding::new(rule_id, level, message, self.location(span, document));
+        f.snippet = self.line_text(span.start.line);
+        f
+    }
+}
+
+/// Scan the text of one file (already read, UTF-8, not binary, not a Helm template).
+pub fn scan_text(
+    display: &str,
+    text: &str,
+    settings: &ScanSettings,
+    policy: &Policy,
+) -> FileResult {
+    let source = Source { display, text };
+    let tree = yaml::parse(text, &settings.limits);
+    let mut result = FileResult {
+        display: display.to_string(),
+        documents: tree.documents.len(),
+        ..FileResult::default()
+    };
+    let mut objects = 0usize;
+    for document in &tree.documents {
+        let Some(root) = document.root else {
+            continue;
+        };
+        let extraction = k8s::extract(&tree, root, &settings.namespace);
+        objects += extraction.objects;
+        for problem in extraction.problems {
+            result.findings.push(source.finding(
+                "manifest-invalid",
+                Level::Error,
+                problem.message,
+                problem.span,
+                document.index,
+            ));
+        }
+        for workload in &extraction.workloads {
+            evaluate_workload(
+                &source,
+                &tree,
+                workload,
+                document.index,
+                settings,
+                policy,
+                &mut result,
+            );
+        }
+    }
+    if let Some(err) = &tree.error {
+        let span = Span {
+            start: err.pos,
+            end: err.pos,
+        };
+        result.findings.push(source.finding(
+            "manifest-invalid",
+            Level::Error,
+            format!("invalid YAML: {}", err.message),
+            span,
+            err.document,
+        ));
+        result.documents = result.documents.max(err.document as usize + 1);
+    }
+    if objects == 0 && tree.error.is_none() {
+        let has_content = tree
+            .documents
+            .iter()
+            .any(|d| d.root.is_some_and(|r| !tree.is_null(r)));
+        return FileResult::skipped(
+            display,
+            if has_content {
+                "not-a-manifest"
+            } else {
+                "empty"
+            },
+        );
+    }
+    for dup in &tree.duplicates {
+        // Duplicates only matter in documents that are Kubernetes objects.
+        if !document_is_object(&tree, dup.document) {
+            continue;
+        }
+        let first = source.location(dup.first, dup.document);
+        let mut finding = source.finding(
+            "duplicate-key",
+            Level::Warning,
+            format!(
+                "duplicate key `{}` (first at line {}); Kubernetes keeps only this last value",
+                dup.key, first.line
+            ),
+            dup.span,
+            dup.document,
+        );
+        finding.related.push(Related {
+            message: format!("first `{}`", dup.key),
+            location: first,
+        });
+        result.findings.push(finding);
+    }
+    result
+}
+
+fn document_is_object(tree: &Tree, document: u32) -> bool {
+    tree.documents
+        .iter()
+        .find(|d| d.index == document)
+        .and_then(|d| d.root)
+        .is_some_and(|root| k8s::is_object(tree, root))
+}
+
+fn string_entries(tree: &Tree, meta: Option<NodeId>, field: &str) -> Vec<(String, String)> {
+    let Some(map) = meta.and_then(|m| tree.get(m, field)) else {
+        return Vec::new();
+    };
+    tree.entries(map)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            Some((
+                tree.scalar(k)?.to_string(),
+                tree.scalar(v).unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn related_policy(source: &PolicyRef) -> Related {
+    Related {
+        message: source.label.clone(),
+        location: Location {
+            file: source.file.clone(),
+            line: source.line,
+            column: source.column,
+            document: 0,
+            end_line: source.end_line,
+            end_column: source.end_column,
+        },
+    }
+}
+
+fn evaluate_workload(
+    source: &Source<'_>,
+    tree: &Tree,
+    workload: &Workload,
+    document: u32,
+    settings: &ScanSettings,
+    policy: &Policy,
+    result: &mut FileResult,
+) {
+    let ctx = PodContext {
+        cluster: settings.cluster.as_deref(),
+        namespace: &workload.namespace,
+        service_account: &workload.service_account,
+    };
+    let identity_ref = crate::report::WorkloadRef {
+        kind: workload.object.kind.clone(),
+        name: workload.name.clone(),
+        namespace: workload.namespace.clone(),
+    };
+    let images: Vec<ImageReport> = workload
+        .containers
+        .iter()
+        .map(|c| {
+            let verdict: ImageDecision = policy.evaluate(&ctx, &c.image);
+            ImageReport {
+                container: c.name.clone(),
+                container_type: c.container_type.as_str(),
+                image: c.image.clone(),
+                location: source.location(c.image_span, document),
+                decision: verdict.decision,
+                reason: verdict.reason,
+                rule: verdict.rule.clone(),
+                enforcement: verdict.enforcement,
+                pattern: verdict.pattern.clone(),
+                attestors: verdict.attestors.clone(),
+                verdict,
+            }
+        })
+        .collect();
+    let denied = |e: Enforcement| {
+        images
+            .iter()
+            .any(|i| i.decision == Decision::Deny && i.enforcement == Some(e))
+    };
+    let policy_decision = if denied(Enforcement::Enforced) {
+        PolicyDecision::Deny
+    } else if denied(Enforcement::Dryrun) {
+        PolicyDecision::DryrunDeny
+    } else {
+        PolicyDecision::Allow
+    };
+
+    let markers = breakglass::markers(tree, workload, settings.lenient_breakglass);
+    let effective = markers.iter().any(|m| m.effective);
+    let breakglass = breakglass_report(source, &markers, document);
+
+    // Findings.
+    let object_span = tree.span(workload.object.node);
+    for marker in &markers {
+        let mut push = |rule: &'static str, level: Level, message: String| {
+            let mut f = source.finding(rule, level, message, marker.key_span, document);
+            f.workload = Some(identity_ref.clone());
+            result.findings.push(f);
+        };
+        if marker.other_system {
+            push(
+                "breakglass-other-system",
+                Level::Note,
+                format!(
+                    "`{}` is not a Binary Authorization break-glass marker{}; GKE ignores it, so it overrides nothing (use the label `{}: \"true\"` on the pod template for a Binary Authorization override)",
+                    marker.key,
+                    if marker.key == breakglass::KRITIS_KEY {
+                        " (it is kritis' annotation, honoured by kritis on presence alone)"
+                    } else {
+                        ""
+                    },
+                    breakglass::LABEL_KEY
+                ),
+            );
+            continue;
+        }
+        if !marker.effective {
+            push(
+                "breakglass-ineffective",
+                Level::Warning,
+                breakglass::ineffective_message(marker, &workload.object.kind),
+            );
+            continue;
+        }
+        if marker.deprecated {
+            push(
+                "breakglass-deprecated-annotation",
+                Level::Warning,
+                format!(
+                    "the legacy annotation `{}` is honoured but deprecated: use the label `{}: \"true\"` in the pod's labels instead",
+                    marker.key,
+                    breakglass::LABEL_KEY
+                ),
+            );
+        }
+        let mut f = source.finding(
+            "breakglass-used",
+            Level::Warning,
+            breakglass_used_message(marker, &workload.object.kind, &workload.name, &images),
+            marker.key_span,
+            document,
+        );
+        f.workload = Some(identity_ref.clone());
+        // The denials it overrides, at their images.
+        for image in images.iter().filter(|i| i.decision == Decision::Deny) {
+            f.related.push(Related {
+                message: format!(
+                    "overrides the denial of {} (container {})",
+                    image.image, image.container
+                ),
+                location: image.location.clone(),
+            });
+        }
+        result.findings.push(f);
+    }
+    if !effective {
+        for image in &images {
+            if image.decision != Decision::Deny {
+                continue;
+            }
+            let (rule, level, message) = match image.enforcement {
+                Some(Enforcement::Dryrun) => (
+                    "image-denied-dryrun",
+                    Level::Warning,
+                    format!(
+                        "{} (dry-run rule: the pod is admitted, but the denial is audit-logged; it will be blocked when the rule is enforced)",
+                        image_message(image)
+                    ),
+                ),
+                _ => ("image-denied", Level::Error, image_message(image)),
+            };
+            let span = image_span(image);
+            let mut f = source.finding(rule, level, message, span, document);
+            f.workload = Some(identity_ref.clone());
+            f.container = Some(image.container.clone());
+            f.image = Some(image.image.clone());
+            if let Some(policy_ref) = &image.verdict.source {
+                f.related.push(related_policy(policy_ref));
+            }
+            // A break-glass marker that would have admitted the pod, had it been honoured.
+            for marker in markers.iter().filter(|m| !m.effective && !m.other_system) {
+                f.related.push(Related {
+                    message: format!(
+                        "break-glass {} `{}` is not honoured: {}",
+                        marker.kind.as_str(),
+                        marker.key,
+                        marker
+                            .problem
+                            .as_ref()
+                            .map(|p| p.short())
+                            .unwrap_or_default()
+                    ),
+                    location: source.location(marker.key_span, document),
+                });
+            }
+            result.findings.push(f);
+        }
+    }
+    let _ = object_span;
+
+    let object_location = source.location(tree.span(workload.object.node), document);
+    let pod_meta = workload
+        .pod_metadata
+        .or(if workload.route.template.is_empty() {
+            workload.object_metadata
+        } else {
+            None
+        });
+    result.workloads.push(WorkloadReport {
+        location: object_location,
+        api_version: workload.object.api_version.clone(),
+        kind: workload.object.kind.clone(),
+        name: workload.name.clone(),
+        namespace: workload.namespace.clone(),
+        service_account: workload.service_account.clone(),
+        policy_decision,
+        admitted: policy_decision != PolicyDecision::Deny || effective,
+        breakglass,
+        images,
+        pod_labels: string_entries(tree, pod_meta, "labels"),
+        pod_annotations: string_entries(tree, pod_meta, "annotations"),
+    });
+}
+
+fn image_span(image: &ImageReport) -> Span {
+    use crate::yaml::Pos;
+    Span {
+        start: Pos {
+            line: image.location.line,
+            column: image.location.column,
+        },
+        end: Pos {
+            line: image.location.end_line,
+            column: image.location.end_column,
+        },
+    }
+}
+
+/// The denial in Binary Authorization's wording, with the rule that denied.
+fn image_message(image: &ImageReport) -> String {
+    if !image.verdict.message.is_empty() {
+        return image.verdict.message.clone();
+    }
+    format!(
+        "Image {} denied by Binary Authorization {} admission rule ({})",
+        image.image,
+        image.rule.as_deref().unwrap_or("default"),
+        image.reason.as_str()
+    )
+}
+
+fn breakglass_report(source: &Source<'_>, markers: &[Marker], document: u32) -> Option<Breakglass> {
+    let sources: Vec<BreakglassSource> = markers
+        .iter()
+        .filter(|m| !m.other_system)
+        .map(|m| BreakglassSource {
+            kind: m.kind.as_str(),
+            key: m.key.clone(),
+            value: m.value.clone(),
+            effective: m.effective,
+            problem: m.problem.as_ref().map(|p| p.short()),
+            location: source.location(m.key_span, document),
+        })
+        .collect();
+    if sources.is_empty() {
+        return None;
+    }
+    Some(Breakglass {
+        effective: sources.iter().any(|s| s.effective),
+        sources,
+    })
+}
+
+fn breakglass_used_message(
+    marker: &Marker,
+    kind: &str,
+    name: &str,
+    images: &[ImageReport],
+) -> String {
+    let denials: Vec<String> = images
+        .iter()
+        .filter(|i| i.decision == Decision::Deny)
+        .map(|i| {
+            let mode = match i.enforcement {
+                Some(Enforcement::Dryrun) => ", dry-run",
+                _ => "",
+            };
+            format!(
+                "{} (container {}: {} by the {} rule{})",
+                i.image,
+                i.container,
+                i.reason.as_str(),
+                i.rule.as_deref().unwrap_or("default"),
+                mode
+            )
+        })
+        .collect();
+    let what = format!(
+        "break-glass {} `{}: \"{}\"` on {} {}",
+        marker.kind.as_str(),
+        marker.key,
+        marker.value,
+        kind,
+        if name.is_empty() { "(unnamed)" } else { name }
+    );
+    if denials.is_empty() {
+        format!(
+            "{what} admits its pods whatever the policy says and writes a break-glass audit event; no image needed it (the policy already admits every image): remove the marker"
+        )
+    } else {
+        format!(
+            "{what} admits its pods whatever the policy says and writes a break-glass audit event; it overrides {} denial{}: {}",
+            denials.len(),
+            if denials.len() == 1 { "" } else { "s" },
+            denials.join("; ")
+        )
+    }
+}

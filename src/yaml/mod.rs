@@ -1,0 +1,665 @@
+//! YAML front end: a positioned, arena-backed tree built from `saphyr-parser` events.
+//!
+//! Why our own tree: Kubernetes manifests need a line and column on every key and value,
+//! multi-document streams, and hardening against hostile input (see DEPENDENCIES.md).
+//! The builder is iterative (no recursion that could overflow a stack), enforces a nesting
+//! depth limit, charges every alias against an expansion budget (billion laughs), and records
+//! duplicate keys instead of failing. Aliases share the anchored node (a DAG), so they cost
+//! no memory; the budget protects code that walks the tree.
+
+mod json;
+mod scalar;
+
+pub use json::to_json;
+
+pub use scalar::{ScalarKind, resolve_plain};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Index of a node in a [`Tree`].
+pub type NodeId = u32;
+
+/// A 1-based line and 1-based column counted in Unicode code points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A half-open range of positions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+/// How a scalar was written; Kubernetes (go-yaml v2, YAML 1.1) only resolves plain scalars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+impl Style {
+    fn from_raw(style: ScalarStyle) -> Style {
+        match style {
+            ScalarStyle::Plain => Style::Plain,
+            ScalarStyle::SingleQuoted => Style::SingleQuoted,
+            ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+            ScalarStyle::Literal => Style::Literal,
+            ScalarStyle::Folded => Style::Folded,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Value<'a> {
+    Scalar {
+        /// Borrowed from the source text when the scalar needs no unescaping or folding.
+        text: Cow<'a, str>,
+        style: Style,
+        /// The tag suffix when one was written (`!!str` → `str`).
+        tag: Option<String>,
+    },
+    Seq(Vec<NodeId>),
+    Map(Vec<(NodeId, NodeId)>),
+}
+
+#[derive(Debug)]
+pub struct Node<'a> {
+    pub value: Value<'a>,
+    pub span: Span,
+}
+
+/// Limits that keep hostile input bounded.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Maximum nesting of sequences and mappings.
+    pub max_depth: usize,
+    /// Maximum number of nodes reachable through aliases, summed over the file.
+    pub alias_budget: u64,
+    /// Maximum number of documents in one file.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 256,
+            alias_budget: 1_000_000,
+            max_documents: 100_000,
+        }
+    }
+}
+
+/// One document of a stream.
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based index of the document in its file.
+    pub index: u32,
+    /// `None` for an empty or comments-only document.
+    pub root: Option<NodeId>,
+}
+
+/// A key that appears twice in one mapping.
+#[derive(Debug, Clone)]
+pub struct DuplicateKey {
+    pub document: u32,
+    pub key: String,
+    pub span: Span,
+    pub first: Span,
+}
+
+/// Why a file could not be (fully) parsed.
+#[derive(Debug, Clone)]
+pub struct YamlError {
+    pub document: u32,
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// A parsed file: an arena of nodes and the documents that point into it.
+#[derive(Debug, Default)]
+pub struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
+    pub documents: Vec<Document>,
+    pub duplicates: Vec<DuplicateKey>,
+    /// Set when parsing stopped early; documents before the error are kept.
+    pub error: Option<YamlError>,
+}
+
+/// Nodes of a tree are only dropped as a flat vector, so deep trees never recurse on drop.
+impl<'a> Tree<'a> {
+    pub fn node(&self, id: NodeId) -> Option<&Node<'a>> {
+        self.nodes.get(id as usize)
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        self.node(id).map(|n| n.span).unwrap_or_default()
+    }
+
+    /// The scalar text of a node, whatever its style.
+    pub fn scalar(&self, id: NodeId) -> Option<&str> {
+        match &self.node(id)?.value {
+            Value::Scalar { text, .. } => Some(text.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The scalar with its style and tag.
+    pub fn scalar_full(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
+        match &self.node(id)?.value {
+            Value::Scalar { text, style, tag } => Some((text.as_ref(), *style, tag.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// How Kubernetes' YAML 1.1 decoder reads a scalar node.
+    pub fn scalar_kind(&self, id: NodeId) -> Option<ScalarKind> {
+        let (text, style, tag) = self.scalar_full(id)?;
+        Some(match tag {
+            Some("str") => ScalarKind::Str,
+            Some(_) | None if style != Style::Plain => ScalarKind::Str,
+            _ => resolve_plain(text),
+        })
+    }
+
+    /// A string value as Kubernetes reads it: quoted scalars, and plain scalars that do not
+    /// resolve to null, booleans or numbers.
+    pub fn string(&self, id: NodeId) -> Option<&str> {
+        match self.scalar_kind(id)? {
+            ScalarKind::Str => self.scalar(id),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self, id: NodeId) -> bool {
+        matches!(self.scalar_kind(id), Some(ScalarKind::Null))
+    }
+
+    pub fn seq(&self, id: NodeId) -> Option<&[NodeId]> {
+        match &self.node(id)?.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn map(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+        match &self.node(id)?.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// Look a key up in a mapping: the last occurrence wins (as a non-strict Kubernetes
+    /// decoder keeps it), then YAML merge keys (`<<`) are consulted, explicit keys first.
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.get_entry(map, key).map(|(_, v)| v)
+    }
+
+    /// Like [`Tree::get`], returning the key node too.
+    pub fn get_entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+        self.get_entry_depth(map, key, 0)
+    }
+
+    fn get_entry_depth(&self, map: NodeId, key: &str, depth: usize) -> Option<(NodeId, NodeId)> {
+        let entries = self.map(map)?;
+        if let Some(found) = entries
+            .iter()
+            .rev()
+            .find(|(k, _)| self.scalar(*k) == Some(key))
+        {
+            return Some(*found);
+        }
+        // Merge keys: bounded depth keeps a cycle-free walk cheap even on hostile input.
+        if depth >= 8 {
+            return None;
+        }
+        for (k, v) in entries.iter().rev() {
+            if self.is_merge_key(*k) {
+                let sources: Vec<NodeId> = match self.seq(*v) {
+                    Some(items) => items.to_vec(),
+                    None => vec![*v],
+                };
+                for source in sources {
+                    if let Some(found) = self.get_entry_depth(source, key, depth + 1) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn is_merge_key(&self, id: NodeId) -> bool {
+        matches!(self.scalar_full(id), Some(("<<", Style::Plain, _)))
+    }
+
+    /// Follow a route of mapping keys.
+    pub fn path(&self, mut node: NodeId, route: &[&str]) -> Option<NodeId> {
+        for key in route {
+            node = self.get(node, key)?;
+        }
+        Some(node)
+    }
+
+    /// The entries of a mapping with merge keys expanded (explicit keys win, last wins).
+    pub fn entries(&self, map: NodeId) -> Vec<(NodeId, NodeId)> {
+        let Some(own) = self.map(map) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(NodeId, NodeId)> = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut merged: Vec<(NodeId, NodeId)> = Vec::new();
+        for (k, v) in own {
+            if self.is_merge_key(*k) {
+                let sources: Vec<NodeId> = match self.seq(*v) {
+                    Some(items) => items.to_vec(),
+                    None => vec![*v],
+                };
+                for source in sources {
+                    if let Some(entries) = self.map(source) {
+                        merged.extend(entries.iter().filter(|(mk, _)| !self.is_merge_key(*mk)));
+                    }
+                }
+                continue;
+            }
+            let name = self.scalar(*k).unwrap_or("");
+            if let Some(i) = seen.get(name) {
+                out[*i] = (*k, *v);
+            } else {
+                seen.insert(name, out.len());
+                out.push((*k, *v));
+            }
+        }
+        for (k, v) in merged {
+            let name = self.scalar(k).unwrap_or("");
+            if !seen.contains_key(name) {
+                seen.insert(name, out.len());
+                out.push((k, v));
+            }
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+fn pos(marker: saphyr_parser::Marker) -> Pos {
+    Pos {
+        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX),
+    }
+}
+
+fn span(raw: RawSpan) -> Span {
+    Span {
+        start: pos(raw.start),
+        end: pos(raw.end),
+    }
+}
+
+/// A container being built.
+struct Open {
+    id: NodeId,
+    is_map: bool,
+    /// Key waiting for its value (mappings only).
+    pending_key: Option<NodeId>,
+    anchor: usize,
+    items: Vec<NodeId>,
+    pairs: Vec<(NodeId, NodeId)>,
+    size: u64,
+}
+
+/// Parse a whole YAML (or JSON) stream. Never panics; errors are data in [`Tree::error`].
+pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
+    // Editors do not count a byte-order mark as a column.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut builder = Builder {
+        // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
+        tree: Tree {
+            nodes: Vec::with_capacity(text.len() / 16),
+            ..Tree::default()
+        },
+        limits: *limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        sizes: Vec::with_capacity(text.len() / 16),
+        alias_spent: 0,
+        document: 0,
+        in_document: false,
+        root: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_event() {
+            None => break,
+            Some(Ok((event, raw))) => {
+                if let Err(message) = builder.event(event, raw) {
+                    builder.fail(pos(raw.start), message);
+                    break;
+                }
+                if builder.tree.error.is_some() {
+                    break;
+                }
+            }
+            Some(Err(err)) => {
+                builder.fail(pos(*err.marker()), err.info().to_string());
+                break;
+            }
+        }
+    }
+    builder.tree
+}
+
+struct Builder<'a> {
+    tree: Tree<'a>,
+    limits: Limits,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, NodeId>,
+    /// Number of nodes under each node, aliases expanded (saturating).
+    sizes: Vec<u64>,
+    alias_spent: u64,
+    document: u32,
+    in_document: bool,
+    root: Option<NodeId>,
+}
+
+impl<'a> Builder<'a> {
+    fn fail(&mut self, at: Pos, message: String) {
+        if self.tree.error.is_none() {
+            self.tree.error = Some(YamlError {
+                document: self.document,
+                pos: at,
+                message,
+            });
+        }
+    }
+
+    fn push_node(&mut self, value: Value<'a>, span: Span, size: u64) -> Result<NodeId, String> {
+        let id = NodeId::try_from(self.tree.nodes.len())
+            .map_err(|_| "too many YAML nodes in one file".to_string())?;
+        self.tree.nodes.push(Node { value, span });
+        self.sizes.push(size);
+        Ok(id)
+    }
+
+    /// Attach a finished node to its parent (or make it the document root).
+    fn attach(&mut self, id: NodeId, size: u64) {
+        match self.stack.last_mut() {
+            None => self.root = Some(id),
+            Some(open) => {
+                open.size = open.size.saturating_add(size);
+                if open.is_map {
+                    match open.pending_key.take() {
+                        None => open.pending_key = Some(id),
+                        Some(key) => open.pairs.push((key, id)),
+                    }
+                } else {
+                    open.items.push(id);
+                }
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event<'a>, raw: RawSpan) -> Result<(), String> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                if self.tree.documents.len() >= self.limits.max_documents {
+                    return Err(format!(
+                        "more than {} documents in one file (raise --max-documents)",
+                        self.limits.max_documents
+                    ));
+                }
+                self.in_document = true;
+                self.root = None;
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                if self.in_document {
+                    self.tree.documents.push(Document {
+                        index: self.document,
+                        root: self.root.take(),
+                    });
+                    self.document = self.document.saturating_add(1);
+                    self.in_document = false;
+                }
+            }
+            Event::Alias(anchor) => {
+                let target = *self
+                    .anchors
+                    .get(&anchor)
+                    .ok_or_else(|| "alias to an unknown anchor".to_string())?;
+                let size = self.sizes.get(target as usize).copied().unwrap_or(1);
+                self.alias_spent = self.alias_spent.saturating_add(size);
+                if self.alias_spent > self.limits.alias_budget {
+                    return Err(format!(
+                        "aliases expand to more than {} nodes (a \"billion laughs\" document?); raise --alias-budget if this is legitimate",
+                        self.limits.alias_budget
+                    ));
+                }
+                self.attach(target, size);
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.map(|t| {
+                    if t.handle == "!!" || t.handle == "tag:yaml.org,2002:" {
+                        t.suffix.clone()
+                    } else {
+                        format!("{}{}", t.handle, t.suffix)
+                    }
+                });
+                let id = self.push_node(
+                    Value::Scalar {
+                        text,
+                        style: Style::from_raw(style),
+                        tag,
+                    },
+                    span(raw),
+                    1,
+                )?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, id);
+                }
+                self.attach(id, 1);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(format!(
+                        "nesting deeper than {} levels (raise --max-depth if this is legitimate)",
+                        self.limits.max_depth
+                    ));
+                }
+                let is_map = matches!(event, Event::MappingStart(..));
+                let placeholder = if is_map {
+                    Value::Map(Vec::new())
+                } else {
+                    Value::Seq(Vec::new())
+                };
+                let id = self.push_node(placeholder, span(raw), 1)?;
+                self.stack.push(Open {
+                    id,
+                    is_map,
+                    pending_key: None,
+                    anchor,
+                    items: Vec::new(),
+                    pairs: Vec::new(),
+                    size: 1,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let open = self
+                    .stack
+                    .pop()
+                    .ok_or_else(|| "unbalanced collection end".to_string())?;
+                let end = pos(raw.end);
+                if open.is_map {
+                    self.record_duplicates(&open.pairs);
+                }
+                if let Some(node) = self.tree.nodes.get_mut(open.id as usize) {
+                    node.value = if open.is_map {
+                        Value::Map(open.pairs)
+                    } else {
+                        Value::Seq(open.items)
+                    };
+                    if end > node.span.start {
+                        node.span.end = end;
+                    }
+                }
+                if let Some(size) = self.sizes.get_mut(open.id as usize) {
+                    *size = open.size;
+                }
+                if open.anchor > 0 {
+                    self.anchors.insert(open.anchor, open.id);
+                }
+                self.attach(open.id, open.size);
+            }
+        }
+        Ok(())
+    }
+
+    fn record_duplicates(&mut self, pairs: &[(NodeId, NodeId)]) {
+        let mut first: HashMap<&str, NodeId> = HashMap::with_capacity(pairs.len());
+        let mut found = Vec::new();
+        for (key, _) in pairs {
+            let Some(text) = self.tree.scalar(*key) else {
+                continue;
+            };
+            if text == "<<" {
+                continue;
+            }
+            if let Some(prev) = first.insert(text, *key) {
+                found.push(DuplicateKey {
+                    document: self.document,
+                    key: text.to_string(),
+                    span: self.tree.span(*key),
+                    first: self.tree.span(prev),
+                });
+            }
+        }
+        self.tree.duplicates.extend(found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc_root(tree: &Tree, i: usize) -> NodeId {
+        tree.documents[i].root.unwrap()
+    }
+
+    #[test]
+    fn positions_of_values() {
+        let tree = parse("a: 1\nb:\n  c: \"x\"\n  d: [p, 'q']\n", &Limits::default());
+        assert!(tree.error.is_none());
+        let root = doc_root(&tree, 0);
+        let c = tree.path(root, &["b", "c"]).unwrap();
+        assert_eq!(tree.span(c).start, Pos { line: 3, column: 6 });
+        let d = tree.path(root, &["b", "d"]).unwrap();
+        let q = tree.seq(d).unwrap()[1];
+        assert_eq!(
+            tree.span(q).start,
+            Pos {
+                line: 4,
+                column: 10
+            }
+        );
+        assert_eq!(tree.string(q), Some("q"));
+    }
+
+    #[test]
+    fn multi_document_streams() {
+        let tree = parse(
+            "---\na: 1\n---\n# only a comment\n---\n...\n---\nb: 2\n",
+            &Limits::default(),
+        );
+        assert!(tree.error.is_none(), "{:?}", tree.error);
+        let empty: Vec<bool> = tree
+            .documents
+            .iter()
+            .map(|d| d.root.is_none_or(|r| tree.is_null(r)))
+            .collect();
+        assert_eq!(empty, vec![false, true, true, false]);
+        assert_eq!(tree.documents[3].index, 3);
+    }
+
+    #[test]
+    fn duplicates_are_recorded_and_last_wins() {
+        let tree = parse("a: 1\na: 2\n", &Limits::default());
+        assert_eq!(tree.duplicates.len(), 1);
+        assert_eq!(tree.duplicates[0].span.start.line, 2);
+        let root = doc_root(&tree, 0);
+        assert_eq!(tree.scalar(tree.get(root, "a").unwrap()), Some("2"));
+    }
+
+    #[test]
+    fn merge_keys() {
+        let tree = parse(
+            "base: &b {x: 1, y: 2}\nobj:\n  <<: *b\n  y: 3\n",
+            &Limits::default(),
+        );
+        let root = doc_root(&tree, 0);
+        let obj = tree.get(root, "obj").unwrap();
+        assert_eq!(tree.scalar(tree.get(obj, "x").unwrap()), Some("1"));
+        assert_eq!(tree.scalar(tree.get(obj, "y").unwrap()), Some("3"));
+        assert_eq!(tree.entries(obj).len(), 2);
+    }
+
+    #[test]
+    fn depth_limit() {
+        let deep = "[".repeat(10_000);
+        let tree = parse(&deep, &Limits::default());
+        let err = tree.error.unwrap();
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
+        let deep_block = "- ".repeat(5_000) + "x\n";
+        let tree = parse(&deep_block, &Limits::default());
+        assert!(tree.error.is_some(), "{} docs", tree.documents.len());
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut s = String::from("a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n");
+        let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
+        let mut prev = "a";
+        for n in names {
+            s.push_str(&format!(
+                "{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+            prev = n;
+        }
+        let tree = parse(&s, &Limits::default());
+        assert!(tree.error.unwrap().message.contains("aliases"));
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let tree = parse("a: 1\nb: [1, 2\n", &Limits::default());
+        let err = tree.error.unwrap();
+        assert!(err.pos.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let tree = parse("\u{FEFF}a: x\r\nb: z\r\n", &Limits::default());
+        assert!(tree.error.is_none());
+        let root = doc_root(&tree, 0);
+        let b = tree.get(root, "b").unwrap();
+        assert_eq!(tree.span(b).start, Pos { line: 2, column: 4 });
+        assert_eq!(tree.string(b), Some("z"));
+    }
+}
