@@ -4,6 +4,7 @@
 //! returned decision (rule label, message, pattern, source), all precomputed at load time
 //! except the message, which names the image.
 
+use crate::attest::AttestationOutcome;
 use crate::decision::{AttestorResult, Decision, ImageDecision, PodContext, Reason};
 
 use super::{AdmissionRule, AllowPattern, EvaluationMode, GlobalMode, Policy};
@@ -17,20 +18,6 @@ pub const NO_ATTESTATION_DETAIL: &str =
 pub const NOT_BY_DIGEST_DETAIL: &str =
     "Expected digest with sha256 scheme, but got tag or malformed digest";
 
-/// Does the reference end in `@sha256:` and 64 lower-case hex digits? A tag before the digest
-/// is allowed (A11); other digest algorithms are not (A12).
-pub fn has_sha256_digest(image: &str) -> bool {
-    let Some((_, digest)) = image.rsplit_once('@') else {
-        return false;
-    };
-    let Some(hex) = digest.strip_prefix("sha256:") else {
-        return false;
-    };
-    hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
 
 /// Join string pieces with a single allocation.
 fn concat(parts: &[&str]) -> String {
@@ -118,6 +105,12 @@ impl Policy {
                     // One clause per failing attestor, joined with ". " as GKE does (S29).
                     let mut parts: Vec<&str> =
                         vec!["Image ", image, " denied by ", &rule.description];
+                    // GKE's wording for the reason, then our precise detail in brackets.
+                    let gke_reason = if reason == Reason::NotByDigest {
+                        NOT_BY_DIGEST_DETAIL
+                    } else {
+                        NO_ATTESTATION_DETAIL
+                    };
                     for failed in results.iter().filter(|r| !r.verified) {
                         parts.extend([
                             ". Image ",
@@ -125,8 +118,11 @@ impl Policy {
                             " denied by attestor ",
                             &failed.attestor,
                             ": ",
-                            &failed.detail,
+                            gke_reason,
                         ]);
+                        if failed.detail != gke_reason {
+                            parts.extend([" (", &failed.detail, ")"]);
+                        }
                     }
                     let message = concat(&parts);
                     (Decision::Deny, reason, results, message)
@@ -156,17 +152,25 @@ impl Policy {
         image: &str,
         attestors: &[String],
     ) -> (Reason, Vec<AttestorResult>) {
-        let (reason, detail) = if has_sha256_digest(image) {
-            (Reason::AttestationMissing, NO_ATTESTATION_DETAIL)
-        } else {
-            (Reason::NotByDigest, NOT_BY_DIGEST_DETAIL)
+        let inputs = self.attestation_inputs();
+        let (outcome, checks) = crate::attest::evaluate_image(
+            image,
+            attestors,
+            inputs.attestors.as_ref(),
+            inputs.store.as_ref(),
+        );
+        let reason = match outcome {
+            AttestationOutcome::Attested => Reason::Attested,
+            AttestationOutcome::AttestationMissing => Reason::AttestationMissing,
+            AttestationOutcome::AttestationInvalid => Reason::AttestationInvalid,
+            AttestationOutcome::NotByDigest => Reason::NotByDigest,
         };
-        let results = attestors
-            .iter()
-            .map(|attestor| AttestorResult {
-                attestor: attestor.clone(),
-                verified: false,
-                detail: detail.to_string(),
+        let results = checks
+            .into_iter()
+            .map(|check| AttestorResult {
+                attestor: check.attestor,
+                verified: check.verified,
+                detail: check.detail,
             })
             .collect();
         (reason, results)
@@ -176,6 +180,10 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn has_digest(image: &str) -> bool {
+        crate::attest::image_digest(image).is_some()
+    }
     use crate::decision::Enforcement;
     use crate::policy::load_policy_str;
 
@@ -220,16 +228,16 @@ mod tests {
 
     #[test]
     fn digest_detection() {
-        assert!(has_sha256_digest(&format!("gcr.io/p/a@{D1}")));
-        assert!(has_sha256_digest(&format!("gcr.io/p/a:1@{D1}")));
-        assert!(!has_sha256_digest("gcr.io/p/a:1"));
-        assert!(!has_sha256_digest(&format!(
+        assert!(has_digest(&format!("gcr.io/p/a@{D1}")));
+        assert!(has_digest(&format!("gcr.io/p/a:1@{D1}")));
+        assert!(!has_digest("gcr.io/p/a:1"));
+        assert!(!has_digest(&format!(
             "gcr.io/p/a@{}",
             D1.to_uppercase()
         )));
-        assert!(!has_sha256_digest(&format!("gcr.io/p/a@{D1}0")));
-        assert!(!has_sha256_digest("gcr.io/p/a@sha256:"));
-        assert!(!has_sha256_digest(&format!("gcr.io/p/a@{D1}@x")));
+        assert!(!has_digest(&format!("gcr.io/p/a@{D1}0")));
+        assert!(!has_digest("gcr.io/p/a@sha256:"));
+        assert!(!has_digest(&format!("gcr.io/p/a@{D1}@x")));
     }
 
     #[test]
@@ -302,7 +310,8 @@ mod tests {
             d.message,
             format!(
                 "Image {img} denied by Binary Authorization namespace admission rule for att. \
-                 Image {img} denied by attestor projects/p/attestors/a: {NO_ATTESTATION_DETAIL}"
+                 Image {img} denied by attestor projects/p/attestors/a: {NO_ATTESTATION_DETAIL} \
+                 (attestor definition not supplied (pass it with --attestors))"
             )
         );
         assert!(d.message_is_synthetic());

@@ -303,9 +303,34 @@ pub struct Policy {
     /// namespace → service account → rule (nested so lookups borrow the context's `&str`s).
     by_service_account: HashMap<String, HashMap<String, usize>>,
     system: SystemPolicy,
+    /// `--attestors` / `--attestations`, shared by every clone (verification results are
+    /// cached inside the store).
+    attestation: std::sync::Arc<AttestationInputs>,
+}
+
+/// The offline inputs of REQUIRE_ATTESTATION rules.
+#[derive(Debug, Default)]
+pub struct AttestationInputs {
+    pub attestors: Option<crate::attest::AttestorSet>,
+    pub store: Option<crate::attest::AttestationStore>,
 }
 
 impl Policy {
+    /// Use these attestors and attestation occurrences for REQUIRE_ATTESTATION rules.
+    pub fn with_attestations(
+        mut self,
+        attestors: Option<crate::attest::AttestorSet>,
+        store: Option<crate::attest::AttestationStore>,
+    ) -> Policy {
+        self.attestation = std::sync::Arc::new(AttestationInputs { attestors, store });
+        self
+    }
+
+    /// The attestation inputs given with [`Policy::with_attestations`].
+    pub fn attestation_inputs(&self) -> &AttestationInputs {
+        &self.attestation
+    }
+
     /// What a new project gets: default rule ALWAYS_ALLOW, enforced, system policy enabled.
     pub fn builtin_default() -> Policy {
         Policy::from_parts(
@@ -368,6 +393,7 @@ impl Policy {
             by_namespace,
             by_service_account,
             system: SystemPolicy::builtin(),
+            attestation: std::sync::Arc::default(),
         }
     }
 
