@@ -82,11 +82,11 @@ fn validate_policy(file: &Path, color: bool) -> u8 {
 }
 
 /// Load `--policy` (and `--system-policy`); an invalid file is fatal (exit 2) and its
-/// diagnostics are printed on standard error, warnings too.
 /// A loaded policy with its warnings (reported as findings in the policy file).
 struct PolicyInput {
     policy: Policy,
     diagnostics: Vec<policy::PolicyDiagnostic>,
+    display: String,
     text: String,
 }
 
@@ -94,10 +94,12 @@ fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
     let color = use_color(args.color, io::stderr().is_terminal());
     let mut diagnostics = Vec::new();
     let mut text = String::new();
+    let mut policy_display = String::new();
     let mut policy = match &args.policy {
         None => Policy::builtin_default(),
         Some(path) => {
             let display = discover::display_path(path, cwd);
+            policy_display = display.clone();
             match policy::load_policy_file(path, &display) {
                 Ok(loaded) => {
                     diagnostics = loaded.diagnostics;
@@ -121,9 +123,28 @@ fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
             }
         }
     }
+    // Attestors and occurrences: unreadable or malformed input is fatal, with its location.
+    let attestors = match &args.attestors {
+        None => None,
+        Some(path) => Some(
+            binauthz_lint::attest::AttestorSet::load(path)
+                .map_err(|e| Fatal(format!("invalid --attestors input: {e}")))?,
+        ),
+    };
+    let attestations = match &args.attestations {
+        None => None,
+        Some(path) => Some(
+            binauthz_lint::attest::AttestationStore::load(path)
+                .map_err(|e| Fatal(format!("invalid --attestations input: {e}")))?,
+        ),
+    };
+    if attestors.is_some() || attestations.is_some() {
+        policy = policy.with_attestations(attestors, attestations);
+    }
     Ok(PolicyInput {
         policy,
         diagnostics,
+        display: policy_display,
         text,
     })
 }
@@ -153,6 +174,7 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let PolicyInput {
         policy,
         mut diagnostics,
+        display: policy_display,
         text: policy_text,
     } = load_policy(args, &cwd)?;
     let candidates =
@@ -177,6 +199,9 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         ));
     }
     run::add_policy_findings(&mut report, &diagnostics, &policy_text);
+    if args.policy.is_some() {
+        run::attestor_missing_findings(&mut report, &policy_display, &policy_text);
+    }
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {

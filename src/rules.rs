@@ -46,6 +46,11 @@ macro_rules! rule {
 /// Every rule, sorted by id (SARIF `ruleIndex` is the position in this list).
 pub const RULES: &[RuleMeta] = &[
     rule!(
+        "attestor-missing",
+        Level::Warning,
+        "A REQUIRE_ATTESTATION rule needs an attestor whose definition was not supplied"
+    ),
+    rule!(
         "breakglass-deprecated-annotation",
         Level::Warning,
         "The legacy alpha.image-policy.k8s.io/break-glass annotation is used"

@@ -258,3 +258,54 @@ pub fn lint_policy_usage(
         .collect();
     policy.lint_usage(&images, &contexts)
 }
+
+/// `attestor-missing`: a REQUIRE_ATTESTATION rule decided scanned images, but the definition
+/// of one of its attestors was not supplied, so those images are denied. One warning per
+/// attestor, at its name in the policy file.
+pub fn attestor_missing_findings(report: &mut Report, policy_display: &str, policy_text: &str) {
+    use std::collections::BTreeMap;
+    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
+    for image in report.workloads.iter().flat_map(|w| &w.images) {
+        for check in &image.attestors {
+            if !check.verified && check.detail == crate::attest::ATTESTOR_NOT_SUPPLIED_DETAIL {
+                *missing.entry(check.attestor.clone()).or_default() += 1;
+            }
+        }
+    }
+    let source = scan::Source {
+        display: policy_display,
+        text: policy_text,
+    };
+    for (attestor, images) in missing {
+        // The attestor's name as written in the policy (first occurrence).
+        let (line, column) = policy_text
+            .lines()
+            .enumerate()
+            .find_map(|(i, text)| {
+                text.find(attestor.as_str())
+                    .map(|byte| (i as u32 + 1, text[..byte].chars().count() as u32 + 1))
+            })
+            .unwrap_or((1, 1));
+        let width = attestor.chars().count() as u32;
+        let mut finding = Finding::new(
+            "attestor-missing",
+            Level::Warning,
+            format!(
+                "the policy requires attestor `{attestor}`, but its definition was not supplied, so {images} image check{} under it {} denied: pass `gcloud container binauthz attestors describe {attestor} --format=json` output with --attestors (and its occurrences with --attestations)",
+                if images == 1 { "" } else { "s" },
+                if images == 1 { "is" } else { "are" },
+            ),
+            Location {
+                file: policy_display.to_string(),
+                line,
+                column,
+                document: 0,
+                end_line: line,
+                end_column: column + width,
+            },
+        );
+        finding.snippet = source.line_text(line);
+        report.findings.push(finding);
+    }
+    report.finish();
+}

@@ -86,6 +86,10 @@ impl AttestationOutcome {
 pub const NOT_BY_DIGEST_DETAIL: &str =
     "Expected digest with sha256 scheme, but got tag or malformed digest";
 
+/// The `detail` of an attestor check when the attestor's definition was not given.
+pub const ATTESTOR_NOT_SUPPLIED_DETAIL: &str =
+    "attestor definition not supplied (pass it with --attestors)";
+
 /// Evaluate a REQUIRE_ATTESTATION rule for one image string (exactly as written in the
 /// manifest), at the current time.
 ///
@@ -175,7 +179,7 @@ fn check_attestor(
     now: SystemTime,
 ) -> Verdict {
     let Some(attestor) = attestors.and_then(|set| set.get(name)) else {
-        return Verdict::missing("attestor definition not supplied (pass it with --attestors)");
+        return Verdict::missing(ATTESTOR_NOT_SUPPLIED_DETAIL);
     };
     let Some(store) = store else {
         return Verdict::missing(

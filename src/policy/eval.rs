@@ -18,7 +18,6 @@ pub const NO_ATTESTATION_DETAIL: &str =
 pub const NOT_BY_DIGEST_DETAIL: &str =
     "Expected digest with sha256 scheme, but got tag or malformed digest";
 
-
 /// Join string pieces with a single allocation.
 fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -231,10 +230,7 @@ mod tests {
         assert!(has_digest(&format!("gcr.io/p/a@{D1}")));
         assert!(has_digest(&format!("gcr.io/p/a:1@{D1}")));
         assert!(!has_digest("gcr.io/p/a:1"));
-        assert!(!has_digest(&format!(
-            "gcr.io/p/a@{}",
-            D1.to_uppercase()
-        )));
+        assert!(!has_digest(&format!("gcr.io/p/a@{}", D1.to_uppercase())));
         assert!(!has_digest(&format!("gcr.io/p/a@{D1}0")));
         assert!(!has_digest("gcr.io/p/a@sha256:"));
         assert!(!has_digest(&format!("gcr.io/p/a@{D1}@x")));

@@ -22,7 +22,8 @@ pub fn load_table(relative: &str) -> Vec<Value> {
     }
 }
 
-/// `expected` ⊆ `actual`: objects need only the expected keys, arrays must match in length.
+/// `expected` ⊆ `actual`: objects need only the expected keys, arrays must match in length,
+/// and a string written `"~text"` only needs to contain `text`.
 pub fn assert_subset(expected: &Value, actual: &Value, path: &str) {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
@@ -44,6 +45,14 @@ pub fn assert_subset(expected: &Value, actual: &Value, path: &str) {
             for (i, (ev, av)) in e.iter().zip(a).enumerate() {
                 assert_subset(ev, av, &format!("{path}[{i}]"));
             }
+        }
+        // `"~text"` in a table means "contains text".
+        (Value::String(e), Value::String(a)) if e.starts_with('~') => {
+            assert!(
+                a.contains(&e[1..]),
+                "{path}: {a:?} does not contain {:?}",
+                &e[1..]
+            );
         }
         (Value::Number(e), Value::Number(a)) => {
             assert_eq!(e.as_f64(), a.as_f64(), "{path}");
