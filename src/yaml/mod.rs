@@ -310,15 +310,14 @@ fn span(raw: RawSpan) -> Span {
     }
 }
 
-/// A container being built.
+/// A container being built. Its children live on the builder's shared `children` stack
+/// from `first_child` on (keys and values alternate for mappings), so that building does not
+/// grow one vector per container: the finished node gets one exactly-sized allocation.
 struct Open {
     id: NodeId,
     is_map: bool,
-    /// Key waiting for its value (mappings only).
-    pending_key: Option<NodeId>,
     anchor: usize,
-    items: Vec<NodeId>,
-    pairs: Vec<(NodeId, NodeId)>,
+    first_child: usize,
     size: u64,
 }
 
@@ -334,6 +333,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
         },
         limits: *limits,
         stack: Vec::new(),
+        children: Vec::with_capacity(256),
         anchors: HashMap::new(),
         sizes: Vec::with_capacity(text.len() / 16),
         alias_spent: 0,
@@ -367,6 +367,7 @@ struct Builder<'a> {
     tree: Tree<'a>,
     limits: Limits,
     stack: Vec<Open>,
+    children: Vec<NodeId>,
     anchors: HashMap<usize, NodeId>,
     /// Number of nodes under each node, aliases expanded (saturating).
     sizes: Vec<u64>,
@@ -401,14 +402,7 @@ impl<'a> Builder<'a> {
             None => self.root = Some(id),
             Some(open) => {
                 open.size = open.size.saturating_add(size);
-                if open.is_map {
-                    match open.pending_key.take() {
-                        None => open.pending_key = Some(id),
-                        Some(key) => open.pairs.push((key, id)),
-                    }
-                } else {
-                    open.items.push(id);
-                }
+                self.children.push(id);
             }
         }
     }
@@ -491,10 +485,8 @@ impl<'a> Builder<'a> {
                 self.stack.push(Open {
                     id,
                     is_map,
-                    pending_key: None,
                     anchor,
-                    items: Vec::new(),
-                    pairs: Vec::new(),
+                    first_child: self.children.len(),
                     size: 1,
                 });
             }
@@ -504,15 +496,20 @@ impl<'a> Builder<'a> {
                     .pop()
                     .ok_or_else(|| "unbalanced collection end".to_string())?;
                 let end = pos(raw.end);
-                if open.is_map {
-                    self.record_duplicates(&open.pairs);
-                }
+                let first = open.first_child.min(self.children.len());
+                let value = if open.is_map {
+                    let pairs: Vec<(NodeId, NodeId)> = self.children[first..]
+                        .chunks_exact(2)
+                        .map(|kv| (kv[0], kv[1]))
+                        .collect();
+                    self.record_duplicates(&pairs);
+                    Value::Map(pairs)
+                } else {
+                    Value::Seq(self.children[first..].to_vec())
+                };
+                self.children.truncate(first);
                 if let Some(node) = self.tree.nodes.get_mut(open.id as usize) {
-                    node.value = if open.is_map {
-                        Value::Map(open.pairs)
-                    } else {
-                        Value::Seq(open.items)
-                    };
+                    node.value = value;
                     if end > node.span.start {
                         node.span.end = end;
                     }
@@ -530,6 +527,31 @@ impl<'a> Builder<'a> {
     }
 
     fn record_duplicates(&mut self, pairs: &[(NodeId, NodeId)]) {
+        // Most mappings are small: compare pairwise without hashing or allocating.
+        if pairs.len() <= 16 {
+            for (i, (key, _)) in pairs.iter().enumerate() {
+                let Some(text) = self.tree.scalar(*key) else {
+                    continue;
+                };
+                if text == "<<" {
+                    continue;
+                }
+                let earlier = pairs[..i]
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| self.tree.scalar(*k) == Some(text));
+                if let Some((prev, _)) = earlier {
+                    let duplicate = DuplicateKey {
+                        document: self.document,
+                        key: text.to_string(),
+                        span: self.tree.span(*key),
+                        first: self.tree.span(*prev),
+                    };
+                    self.tree.duplicates.push(duplicate);
+                }
+            }
+            return;
+        }
         let mut first: HashMap<&str, NodeId> = HashMap::with_capacity(pairs.len());
         let mut found = Vec::new();
         for (key, _) in pairs {
