@@ -160,6 +160,10 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
                 .unwrap_or(1)
         })
         .max(1);
+    // Rendering (parallel JSON/SARIF serialisation) runs on the global pool: honour -j there too.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build_global();
     let settings = ScanSettings {
         namespace: args.namespace.clone(),
         cluster: args.cluster.clone(),
