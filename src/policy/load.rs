@@ -80,17 +80,24 @@ struct Loader<'t> {
     diags: Vec<PolicyDiagnostic>,
 }
 
-pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, PolicyError> {
+/// Parse and validate `text` in one mode: the parts (when the structure could be read) and
+/// every diagnostic, sorted.
+fn run_loader(text: &str, display: &str, mode: Mode) -> (Option<Parts>, Vec<PolicyDiagnostic>) {
     let tree = yaml::parse(text, &Limits::default());
     let mut loader = Loader {
         tree: &tree,
         file: display,
-        mode: Mode::Project,
+        mode,
         diags: Vec::new(),
     };
     let parts = loader.load();
     let mut diags = loader.diags;
     sort(&mut diags);
+    (parts, diags)
+}
+
+pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, PolicyError> {
+    let (parts, diags) = run_loader(text, display, Mode::Project);
     let parts = match parts {
         Some(parts) if !diags.iter().any(|d| d.severity == Severity::Error) => parts,
         _ => {
@@ -124,16 +131,7 @@ pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, Pol
 }
 
 pub(super) fn load_system_policy(text: &str, display: &str) -> Result<SystemPolicy, PolicyError> {
-    let tree = yaml::parse(text, &Limits::default());
-    let mut loader = Loader {
-        tree: &tree,
-        file: display,
-        mode: Mode::System,
-        diags: Vec::new(),
-    };
-    let parts = loader.load();
-    let mut diags = loader.diags;
-    sort(&mut diags);
+    let (parts, diags) = run_loader(text, display, Mode::System);
     match parts {
         Some(parts) if !diags.iter().any(|d| d.severity == Severity::Error) => {
             Ok(SystemPolicy::from_file(display, parts.allowlist))
