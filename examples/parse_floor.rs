@@ -42,10 +42,12 @@ fn main() {
         .expect("pool");
     let mut files = Vec::new();
     collect(&dir, &mut files);
-    files.sort();
+    // Largest first, as the scanner schedules them, so both balance the cores the same way.
+    files.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
     let (events, bytes) = pool.install(|| {
         files
             .par_iter()
+            .with_max_len(1)
             .map(|path| {
                 let text = std::fs::read_to_string(path).unwrap_or_default();
                 let mut n = 0u64;

@@ -77,14 +77,33 @@ pub fn run(
 ) -> Report {
     let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
     let work = || -> Vec<FileResult> {
-        list.par_iter()
-            .map(|(display, candidate)| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Largest files first (classic longest-processing-time scheduling): a repository's
+        // few huge CRDs must not end up as the last task of one thread while the others idle.
+        let sizes: Vec<u64> = list
+            .par_iter()
+            .map(|(_, candidate)| match candidate {
+                Candidate::Read { path } => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+                Candidate::Stdin => stdin_text.map(|t| t.len() as u64).unwrap_or(0),
+                Candidate::Skip { .. } => 0,
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+        let mut done: Vec<(usize, FileResult)> = order
+            .par_iter()
+            .with_max_len(1)
+            .filter_map(|&i| list.get(i).map(|entry| (i, entry)))
+            .map(|(i, (display, candidate))| {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     process_candidate(display, candidate, stdin_text, settings, policy)
                 }))
-                .unwrap_or_else(|panic| internal_error(display, panic))
+                .unwrap_or_else(|panic| internal_error(display, panic));
+                (i, result)
             })
-            .collect()
+            .collect();
+        // Back to display-path order: the report is deterministic whatever ran first.
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, result)| result).collect()
     };
     let results = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
