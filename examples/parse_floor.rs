@@ -43,7 +43,15 @@ fn main() {
     let mut files = Vec::new();
     collect(&dir, &mut files);
     // Largest first, as the scanner schedules them, so both balance the cores the same way.
-    files.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
+    let sizes: Vec<u64> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .collect()
+    });
+    let mut by_size: Vec<(u64, PathBuf)> = sizes.into_iter().zip(files).collect();
+    by_size.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    let files: Vec<PathBuf> = by_size.into_iter().map(|(_, p)| p).collect();
     let (events, bytes) = pool.install(|| {
         files
             .par_iter()

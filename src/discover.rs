@@ -10,8 +10,9 @@ use std::sync::Mutex;
 /// What to do with one candidate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Candidate {
-    /// Read and scan this file.
-    Read { path: PathBuf },
+    /// Read and scan this file. `size` (bytes, from discovery) orders the work, largest
+    /// first; reading re-checks it.
+    Read { path: PathBuf, size: u64 },
     /// Standard input.
     Stdin,
     /// Counted, not read, with the contract's `skipped[].reason`.
@@ -83,7 +84,10 @@ pub fn discover(
             // socket or device is never opened.
             let display = display_path(arg, cwd);
             let candidate = if meta.is_file() {
-                Candidate::Read { path: arg.clone() }
+                Candidate::Read {
+                    path: arg.clone(),
+                    size: meta.len(),
+                }
             } else {
                 Candidate::Skip {
                     reason: "not-a-regular-file",
@@ -123,7 +127,7 @@ fn walk(root: &Path, cwd: &Path, threads: usize, out: &mut Candidates) {
             if file_type.is_dir() || !is_candidate_name(path) {
                 return ignore::WalkState::Continue;
             }
-            let candidate = classify_entry(path, file_type, canonical_root);
+            let candidate = classify_entry(&entry, file_type, canonical_root);
             if let (Some(candidate), Ok(mut list)) = (candidate, found.lock()) {
                 list.push((display_path(path, cwd), candidate));
             }
@@ -136,13 +140,15 @@ fn walk(root: &Path, cwd: &Path, threads: usize, out: &mut Candidates) {
 }
 
 fn classify_entry(
-    path: &Path,
+    entry: &ignore::DirEntry,
     file_type: std::fs::FileType,
     canonical_root: &Path,
 ) -> Option<Candidate> {
+    let path = entry.path();
     if file_type.is_file() {
         return Some(Candidate::Read {
             path: path.to_path_buf(),
+            size: entry.metadata().map(|m| m.len()).unwrap_or(0),
         });
     }
     if file_type.is_symlink() {
@@ -168,6 +174,7 @@ fn classify_entry(
         return match std::fs::metadata(&target) {
             Ok(m) if m.is_file() => Some(Candidate::Read {
                 path: path.to_path_buf(),
+                size: m.len(),
             }),
             // A symlink to a directory inside the root: its files are reached directly.
             Ok(m) if m.is_dir() => None,

@@ -54,7 +54,7 @@ fn process_candidate(
             Some(t) => t.to_string(),
             None => return FileResult::skipped(display, "unreadable"),
         },
-        Candidate::Read { path } => match read_file(path, settings.max_file_size) {
+        Candidate::Read { path, .. } => match read_file(path, settings.max_file_size) {
             Ok(t) => {
                 if t.contains("{{") && discover::is_in_helm_chart(path) {
                     return FileResult::skipped(display, "helm-template");
@@ -80,9 +80,9 @@ pub fn run(
         // Largest files first (classic longest-processing-time scheduling): a repository's
         // few huge CRDs must not end up as the last task of one thread while the others idle.
         let sizes: Vec<u64> = list
-            .par_iter()
+            .iter()
             .map(|(_, candidate)| match candidate {
-                Candidate::Read { path } => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+                Candidate::Read { size, .. } => *size,
                 Candidate::Stdin => stdin_text.map(|t| t.len() as u64).unwrap_or(0),
                 Candidate::Skip { .. } => 0,
             })
