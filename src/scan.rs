@@ -408,6 +408,8 @@ fn evaluate_workload(
         } else {
             None
         });
+    // Pod metadata is only kept for the audit events of break-glass and dry-run admissions.
+    let audited = effective || policy_decision == PolicyDecision::DryrunDeny;
     result.workloads.push(WorkloadReport {
         location: object_location,
         api_version: workload.object.api_version.clone(),
@@ -419,8 +421,16 @@ fn evaluate_workload(
         admitted: policy_decision != PolicyDecision::Deny || effective,
         breakglass,
         images,
-        pod_labels: string_entries(tree, pod_meta, "labels"),
-        pod_annotations: string_entries(tree, pod_meta, "annotations"),
+        pod_labels: if audited {
+            string_entries(tree, pod_meta, "labels")
+        } else {
+            Vec::new()
+        },
+        pod_annotations: if audited {
+            string_entries(tree, pod_meta, "annotations")
+        } else {
+            Vec::new()
+        },
     });
 }
 

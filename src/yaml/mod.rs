@@ -253,6 +253,17 @@ impl<'a> Tree<'a> {
         let Some(own) = self.map(map) else {
             return Vec::new();
         };
+        // Fast path for nearly every mapping: no merge key and no repeated key, so the
+        // entries are exactly as written (no hashing, one allocation).
+        if own.len() <= 32 && !own.iter().any(|(k, _)| self.is_merge_key(*k)) {
+            let distinct = own.iter().enumerate().all(|(i, (k, _))| {
+                let name = self.scalar(*k);
+                own[..i].iter().all(|(p, _)| self.scalar(*p) != name)
+            });
+            if distinct {
+                return own.to_vec();
+            }
+        }
         let mut out: Vec<(NodeId, NodeId)> = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut merged: Vec<(NodeId, NodeId)> = Vec::new();
