@@ -84,7 +84,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub system_policy: Option<PathBuf>,
     /// Cluster the manifests deploy to (`LOCATION.NAME`); selects clusterAdmissionRules.
-    #[arg(long, value_name = "LOCATION.NAME")]
+    #[arg(long, value_name = "LOCATION.NAME", value_parser = parse_cluster)]
     pub cluster: Option<String>,
     /// Namespace for objects that name none.
     #[arg(long, value_name = "NS", default_value = "default")]
@@ -134,4 +134,19 @@ pub struct ScanArgs {
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
+}
+
+/// `--cluster` must look like a clusterAdmissionRules key: `LOCATION.NAME`, e.g.
+/// `us-central1-a.prod` (zone or region, then the cluster name).
+fn parse_cluster(value: &str) -> Result<String, String> {
+    match value.split_once('.') {
+        Some((location, name))
+            if !location.is_empty() && !name.is_empty() && !value.contains(char::is_whitespace) =>
+        {
+            Ok(value.to_string())
+        }
+        _ => Err(format!(
+            "`{value}` is not LOCATION.NAME (e.g. us-central1-a.prod): the cluster's zone or region, a dot, and its name"
+        )),
+    }
 }

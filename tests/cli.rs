@@ -393,3 +393,20 @@ fn human_breakglass_finding_names_what_it_overrides() {
         "break-glass admits: no image-denied finding\n{text}"
     );
 }
+
+#[test]
+fn cluster_must_be_location_dot_name() {
+    let demo = common::fixture("testdata/demo/apps/web.yaml");
+    bin()
+        .arg("scan")
+        .arg(&demo)
+        .args(["--cluster", "prod"])
+        .assert()
+        .code(2);
+    bin()
+        .arg("scan")
+        .arg(&demo)
+        .args(["--cluster", "us-central1-a.prod"])
+        .assert()
+        .code(0);
+}
