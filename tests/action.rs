@@ -702,7 +702,8 @@ fn action_inputs_are_data_not_code() {
                 "$(touch pwned-paths) `touch pwned-tick` * ;touch pwned-semi",
             ),
             ("namespace", "$(touch pwned-ns)\"; touch pwned-quote; \""),
-            ("cluster", "'; touch pwned-cluster; '"),
+            // Shaped like LOCATION.NAME so that the binary accepts it and fails on the paths.
+            ("cluster", "us-central1-a.x';touch${IFS}pwned-cluster;'"),
             ("sarif-file", "$(touch pwned-sarif).sarif"),
         ],
     );
