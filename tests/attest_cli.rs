@@ -48,13 +48,25 @@ fn attestation_table_through_the_cli() {
         } else {
             "ENFORCED_BLOCK_AND_AUDIT_LOG"
         };
-        let policy = format!(
-            "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule:\n  evaluationMode: REQUIRE_ATTESTATION\n  enforcementMode: {mode}\n  requireAttestationsBy:\n{}",
-            require
-                .iter()
-                .map(|a| format!("  - {a}\n"))
-                .collect::<String>()
-        );
+        // The attestation rule, indented under `indent`; with `cluster` it is that cluster's
+        // rule and the default rule denies everything.
+        let rule = |indent: &str| {
+            let attestors: String = require.iter().map(|a| format!("{indent}- {a}\n")).collect();
+            format!(
+                "{indent}evaluationMode: REQUIRE_ATTESTATION\n{indent}enforcementMode: {mode}\n{indent}requireAttestationsBy:\n{attestors}"
+            )
+        };
+        let cluster = case.get("cluster").and_then(Value::as_str);
+        let policy = match cluster {
+            None => format!(
+                "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule:\n{}",
+                rule("  ")
+            ),
+            Some(key) => format!(
+                "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule: {{evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}}\nclusterAdmissionRules:\n  {key}:\n{}",
+                rule("    ")
+            ),
+        };
         std::fs::write(dir.path().join("policy.yaml"), policy).expect("policy");
         std::fs::write(
             dir.path().join("pod.yaml"),
@@ -70,6 +82,9 @@ fn attestation_table_through_the_cli() {
             "--format",
             "json",
         ]);
+        if let Some(key) = case.get("run-cluster").and_then(Value::as_str).or(cluster) {
+            cmd.args(["--cluster", key]);
+        }
         if case["inputs"].as_str() != Some("none") {
             cmd.arg("--attestors")
                 .arg(root.join("testdata/attest/attestors"));
