@@ -32,13 +32,13 @@ fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
     let overridden: String = w
         .images
         .iter()
-        .filter(|i| i.decision == Decision::Deny)
+        .filter(|i| i.verdict.decision == Decision::Deny)
         .map(|i| {
             let why = if i.verdict.message.is_empty() {
                 format!(
                     "Image {} denied by {} admission rule",
                     i.image,
-                    i.rule.as_deref().unwrap_or("default")
+                    i.verdict.rule.as_deref().unwrap_or("default")
                 )
             } else {
                 i.verdict.message.clone()

@@ -70,8 +70,9 @@ pub struct PolicyRef {
     pub label: String,
 }
 
-/// The policy's verdict on one image.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The policy's verdict on one image. Serialised (flattened into the report's `images[]`)
+/// as the contract's decision fields; the message and source are for findings only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImageDecision {
     pub decision: Decision,
     pub reason: Reason,
@@ -86,8 +87,10 @@ pub struct ImageDecision {
     /// Why it was denied, in Binary Authorization's own wording where one exists
     /// (e.g. "Image X denied by Binary Authorization default admission rule. Denied by
     /// always_deny admission rule"). Empty for allowed images.
+    #[serde(skip)]
     pub message: String,
     /// The rule or pattern in the policy file that decided, when the policy came from a file.
+    #[serde(skip)]
     pub source: Option<PolicyRef>,
 }
 

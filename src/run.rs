@@ -285,7 +285,7 @@ pub fn attestor_missing_findings(report: &mut Report, policy_display: &str, poli
     use std::collections::BTreeMap;
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     for image in report.workloads.iter().flat_map(|w| &w.images) {
-        for check in &image.attestors {
+        for check in &image.verdict.attestors {
             if !check.verified && check.detail == crate::attest::ATTESTOR_NOT_SUPPLIED_DETAIL {
                 *missing.entry(check.attestor.clone()).or_default() += 1;
             }

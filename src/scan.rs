@@ -264,12 +264,6 @@ fn evaluate_workload(
                 container_type: c.container_type.as_str(),
                 image: c.image.clone(),
                 location: source.location(c.image_span, document),
-                decision: verdict.decision,
-                reason: verdict.reason,
-                rule: verdict.rule.clone(),
-                enforcement: verdict.enforcement,
-                pattern: verdict.pattern.clone(),
-                attestors: verdict.attestors.clone(),
                 verdict,
             }
         })
@@ -277,7 +271,7 @@ fn evaluate_workload(
     let denied = |e: Enforcement| {
         images
             .iter()
-            .any(|i| i.decision == Decision::Deny && i.enforcement == Some(e))
+            .any(|i| i.verdict.decision == Decision::Deny && i.verdict.enforcement == Some(e))
     };
     let policy_decision = if denied(Enforcement::Enforced) {
         PolicyDecision::Deny
@@ -292,7 +286,6 @@ fn evaluate_workload(
     let breakglass = breakglass_report(source, &markers, document);
 
     // Findings.
-    let object_span = tree.span(workload.object.node);
     for marker in &markers {
         let mut push = |rule: &'static str, level: Level, message: String| {
             let mut f = source.finding(rule, level, message, marker.key_span, document);
@@ -344,7 +337,10 @@ fn evaluate_workload(
         );
         f.workload = Some(identity_ref.clone());
         // The denials it overrides, at their images.
-        for image in images.iter().filter(|i| i.decision == Decision::Deny) {
+        for image in images
+            .iter()
+            .filter(|i| i.verdict.decision == Decision::Deny)
+        {
             f.related.push(Related {
                 message: format!(
                     "overrides the denial of {} (container {})",
@@ -356,11 +352,12 @@ fn evaluate_workload(
         result.findings.push(f);
     }
     if !effective {
-        for image in &images {
-            if image.decision != Decision::Deny {
+        // `images` were built from `workload.containers`, in order.
+        for (image, container) in images.iter().zip(&workload.containers) {
+            if image.verdict.decision != Decision::Deny {
                 continue;
             }
-            let (rule, level, message) = match image.enforcement {
+            let (rule, level, message) = match image.verdict.enforcement {
                 Some(Enforcement::Dryrun) => (
                     "image-denied-dryrun",
                     Level::Warning,
@@ -371,8 +368,7 @@ fn evaluate_workload(
                 ),
                 _ => ("image-denied", Level::Error, image_message(image)),
             };
-            let span = image_span(image);
-            let mut f = source.finding(rule, level, message, span, document);
+            let mut f = source.finding(rule, level, message, container.image_span, document);
             f.workload = Some(identity_ref.clone());
             f.container = Some(image.container.clone());
             f.image = Some(image.image.clone());
@@ -398,7 +394,6 @@ fn evaluate_workload(
             result.findings.push(f);
         }
     }
-    let _ = object_span;
 
     let object_location = source.location(tree.span(workload.object.node), document);
     let pod_meta = workload
@@ -434,20 +429,6 @@ fn evaluate_workload(
     });
 }
 
-fn image_span(image: &ImageReport) -> Span {
-    use crate::yaml::Pos;
-    Span {
-        start: Pos {
-            line: image.location.line,
-            column: image.location.column,
-        },
-        end: Pos {
-            line: image.location.end_line,
-            column: image.location.end_column,
-        },
-    }
-}
-
 /// The denial in Binary Authorization's wording, with the rule that denied.
 fn image_message(image: &ImageReport) -> String {
     if !image.verdict.message.is_empty() {
@@ -456,8 +437,8 @@ fn image_message(image: &ImageReport) -> String {
     format!(
         "Image {} denied by Binary Authorization {} admission rule ({})",
         image.image,
-        image.rule.as_deref().unwrap_or("default"),
-        image.reason.as_str()
+        image.verdict.rule.as_deref().unwrap_or("default"),
+        image.verdict.reason.as_str()
     )
 }
 
@@ -491,9 +472,9 @@ fn breakglass_used_message(
 ) -> String {
     let denials: Vec<String> = images
         .iter()
-        .filter(|i| i.decision == Decision::Deny)
+        .filter(|i| i.verdict.decision == Decision::Deny)
         .map(|i| {
-            let mode = match i.enforcement {
+            let mode = match i.verdict.enforcement {
                 Some(Enforcement::Dryrun) => ", dry-run",
                 _ => "",
             };
@@ -501,8 +482,8 @@ fn breakglass_used_message(
                 "{} (container {}: {} by the {} rule{})",
                 i.image,
                 i.container,
-                i.reason.as_str(),
-                i.rule.as_deref().unwrap_or("default"),
+                i.verdict.reason.as_str(),
+                i.verdict.rule.as_deref().unwrap_or("default"),
                 mode
             )
         })

@@ -175,13 +175,13 @@ pub fn step_summary(
             let images: Vec<String> = w
                 .images
                 .iter()
-                .filter(|i| i.decision == Decision::Deny)
+                .filter(|i| i.verdict.decision == Decision::Deny)
                 .map(|i| {
                     format!(
                         "{} ({}, {} rule)",
                         markdown_text(&i.image),
-                        i.reason.as_str(),
-                        markdown_text(i.rule.as_deref().unwrap_or("default"))
+                        i.verdict.reason.as_str(),
+                        markdown_text(i.verdict.rule.as_deref().unwrap_or("default"))
                     )
                 })
                 .collect();
@@ -229,7 +229,7 @@ pub fn step_summary(
             let overridden: Vec<String> = w
                 .images
                 .iter()
-                .filter(|i| i.decision == Decision::Deny)
+                .filter(|i| i.verdict.decision == Decision::Deny)
                 .map(|i| markdown_text(&i.image))
                 .collect();
             writeln!(

@@ -8,7 +8,7 @@ pub mod json;
 pub mod paths;
 pub mod sarif;
 
-use crate::decision::{AttestorResult, Decision, Enforcement, ImageDecision, Reason};
+use crate::decision::ImageDecision;
 use crate::rules::Level;
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -133,14 +133,8 @@ pub struct ImageReport {
     pub container_type: &'static str,
     pub image: String,
     pub location: Location,
-    pub decision: Decision,
-    pub reason: Reason,
-    pub rule: Option<String>,
-    pub enforcement: Option<Enforcement>,
-    pub pattern: Option<String>,
-    pub attestors: Vec<AttestorResult>,
-    /// Binary Authorization's wording for a denial (not part of the JSON contract).
-    #[serde(skip)]
+    /// `decision`, `reason`, `rule`, `enforcement`, `pattern`, `attestors` in the JSON.
+    #[serde(flatten)]
     pub verdict: ImageDecision,
 }
 

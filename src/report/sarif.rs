@@ -554,12 +554,12 @@ fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
                 "container": image.container,
                 "containerType": image.container_type,
                 "image": image.image,
-                "decision": image.decision,
-                "reason": image.reason,
-                "rule": image.rule,
-                "enforcement": image.enforcement,
-                "pattern": image.pattern,
-                "attestors": image.attestors,
+                "decision": image.verdict.decision,
+                "reason": image.verdict.reason,
+                "rule": image.verdict.rule,
+                "enforcement": image.verdict.enforcement,
+                "pattern": image.verdict.pattern,
+                "attestors": image.verdict.attestors,
             }),
         );
     } else if let (Some(container), Some(image)) = (&finding.container, &finding.image) {
@@ -583,14 +583,14 @@ fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
             let overridden: Vec<Value> = workload
                 .images
                 .iter()
-                .filter(|i| i.decision == crate::decision::Decision::Deny)
+                .filter(|i| i.verdict.decision == crate::decision::Decision::Deny)
                 .map(|i| {
                     json!({
                         "container": i.container,
                         "image": i.image,
-                        "reason": i.reason,
-                        "rule": i.rule,
-                        "enforcement": i.enforcement,
+                        "reason": i.verdict.reason,
+                        "rule": i.verdict.rule,
+                        "enforcement": i.verdict.enforcement,
                     })
                 })
                 .collect();
