@@ -130,6 +130,12 @@ fn scan_metadata(
     }
 }
 
+/// The keys whose values the break-glass rules check (`breakglass-ineffective` reports an
+/// unquoted or non-`"true"` value); other validators leave these keys alone.
+pub fn validates_value(key: &str) -> bool {
+    key == LABEL_KEY || key == LEGACY_ANNOTATION_KEY
+}
+
 fn looks_like_breakglass(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     lower.contains("break-glass") || lower.contains("breakglass") || lower.contains("break_glass")
@@ -158,7 +164,7 @@ fn classify(
         other_system: false,
         deprecated: false,
     };
-    let known_key = key == LABEL_KEY || key == LEGACY_ANNOTATION_KEY;
+    let known_key = validates_value(key);
     if !known_key {
         if key.to_ascii_lowercase().contains("image-policy") {
             marker.problem = Some(Problem::MisspelledKey);

@@ -336,7 +336,9 @@ fn workload(
     let pod_metadata = tree
         .get(template, "metadata")
         .filter(|m| tree.map(*m).is_some());
-    for meta in [object_metadata, pod_metadata].into_iter().flatten() {
+    // A bare Pod is its own template: its metadata is checked once.
+    let pod_only = pod_metadata.filter(|pod| Some(*pod) != object_metadata);
+    for meta in [object_metadata, pod_only].into_iter().flatten() {
         check_string_maps(tree, meta, problems);
     }
     let name = object_metadata
@@ -429,8 +431,8 @@ fn collect_containers(
 }
 
 /// Labels and annotations are `map[string]string`: an unquoted `true`, `yes` or `8080` makes
-/// the API server refuse the object. Break-glass keys are left to the break-glass rules,
-/// which explain the consequence better.
+/// the API server refuse the object. The two Binary Authorization break-glass keys are left
+/// to the break-glass rules, which check their values and explain the consequence better.
 fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
     for field in ["labels", "annotations"] {
         let Some(map) = tree.get(meta, field) else {
@@ -448,8 +450,7 @@ fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
         }
         for (key, value) in tree.entries(map) {
             let key_text = tree.scalar(key).unwrap_or("");
-            let lower = key_text.to_ascii_lowercase();
-            if lower.contains("break-glass") || lower.contains("breakglass") {
+            if crate::breakglass::validates_value(key_text) {
                 continue;
             }
             if tree.string(value).is_some() {
