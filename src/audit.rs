@@ -33,18 +33,7 @@ fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
         .images
         .iter()
         .filter(|i| i.verdict.decision == Decision::Deny)
-        .map(|i| {
-            let why = if i.verdict.message.is_empty() {
-                format!(
-                    "Image {} denied by {} admission rule",
-                    i.image,
-                    i.verdict.rule.as_deref().unwrap_or("default")
-                )
-            } else {
-                i.verdict.message.clone()
-            };
-            format!("'{}' : {}\n", i.image, why)
-        })
+        .map(|i| format!("'{}' : {}\n", i.image, i.denial_message()))
         .collect();
     if !overridden.is_empty() {
         labels.insert(

@@ -211,6 +211,10 @@ pub fn add_policy_findings(
     policy_text: &str,
 ) {
     use crate::policy::Severity;
+    if diagnostics.is_empty() {
+        // Nothing added: the report is already sorted and counted.
+        return;
+    }
     let source = scan::Source {
         display: "",
         text: policy_text,
@@ -290,6 +294,9 @@ pub fn attestor_missing_findings(report: &mut Report, policy_display: &str, poli
                 *missing.entry(check.attestor.clone()).or_default() += 1;
             }
         }
+    }
+    if missing.is_empty() {
+        return;
     }
     let source = scan::Source {
         display: policy_display,

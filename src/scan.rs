@@ -363,10 +363,10 @@ fn evaluate_workload(
                     Level::Warning,
                     format!(
                         "{} (dry-run rule: the pod is admitted, but the denial is audit-logged; it will be blocked when the rule is enforced)",
-                        image_message(image)
+                        image.denial_message()
                     ),
                 ),
-                _ => ("image-denied", Level::Error, image_message(image)),
+                _ => ("image-denied", Level::Error, image.denial_message()),
             };
             let mut f = source.finding(rule, level, message, container.image_span, document);
             f.workload = Some(identity_ref.clone());
@@ -427,19 +427,6 @@ fn evaluate_workload(
             Vec::new()
         },
     });
-}
-
-/// The denial in Binary Authorization's wording, with the rule that denied.
-fn image_message(image: &ImageReport) -> String {
-    if !image.verdict.message.is_empty() {
-        return image.verdict.message.clone();
-    }
-    format!(
-        "Image {} denied by Binary Authorization {} admission rule ({})",
-        image.image,
-        image.verdict.rule.as_deref().unwrap_or("default"),
-        image.verdict.reason.as_str()
-    )
 }
 
 fn breakglass_report(source: &Source<'_>, markers: &[Marker], document: u32) -> Option<Breakglass> {

@@ -138,6 +138,22 @@ pub struct ImageReport {
     pub verdict: ImageDecision,
 }
 
+impl ImageReport {
+    /// Why the image is denied, in Binary Authorization's wording (the evaluator always sets
+    /// a message on denials; the fallback keeps a message meaningful if one ever does not).
+    pub fn denial_message(&self) -> String {
+        if !self.verdict.message.is_empty() {
+            return self.verdict.message.clone();
+        }
+        format!(
+            "Image {} denied by Binary Authorization {} admission rule ({})",
+            self.image,
+            self.verdict.rule.as_deref().unwrap_or("default"),
+            self.verdict.reason.as_str()
+        )
+    }
+}
+
 /// `policyDecision` of a workload: the policy alone, ignoring break-glass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
