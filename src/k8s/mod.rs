@@ -3,7 +3,7 @@
 //!
 //! The route table below is the one place to extend for a new workload kind.
 
-use crate::yaml::{NodeId, ScalarKind, Span, Tree};
+use crate::yaml::{NodeId, Span, Tree};
 
 /// Where a kind keeps its pod template. `template` is the route from the object to the pod
 /// template (a mapping with `metadata` and `spec`); an empty route means the object *is*
@@ -475,11 +475,6 @@ fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
             });
         }
     }
-}
-
-/// `true` when the scalar kind is what Kubernetes accepts as a string value.
-pub fn is_string_kind(kind: Option<ScalarKind>) -> bool {
-    matches!(kind, Some(ScalarKind::Str))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use binauthz_lint::yaml::{self, Limits};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -63,10 +63,6 @@ pub fn assert_subset(expected: &Value, actual: &Value, path: &str) {
 
 pub fn fixture(relative: &str) -> PathBuf {
     repo_root().join(relative)
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }
 
 /// Load a policy given inline in a table case.
