@@ -110,6 +110,11 @@ pub struct ScanArgs {
     /// Write the audit events (break-glass / dry-run) as JSON Lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Compare with a JSON report written earlier (e.g. on the default branch): findings
+    /// whose fingerprint is in FILE are `unchanged` and do not fail the run; the report
+    /// gains `baselineState`, `absent[]` and `summary.new/unchanged/absent`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Lowest finding level that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,

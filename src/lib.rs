@@ -3,6 +3,7 @@
 
 pub mod attest;
 pub mod audit;
+pub mod baseline;
 pub mod breakglass;
 pub mod decision;
 pub mod discover;

@@ -5,6 +5,7 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use binauthz_lint::baseline::Baseline;
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
@@ -212,6 +213,10 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         color: use_color(args.color, stdout_is_terminal),
         paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
     };
+    report.assign_fingerprints(&context.paths);
+    if let Some(path) = &args.baseline {
+        Baseline::load(path).map_err(Fatal)?.apply(&mut report);
+    }
     write_report(&report, args.format, &context, args.output.as_deref())?;
     if let Some(path) = &args.json {
         write_report(&report, Format::Json, &context.plain(), Some(path))?;

@@ -253,6 +253,9 @@ fn evaluate_workload(
         kind: workload.object.kind.clone(),
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
+        api_group: k8s::api_group(&workload.object.api_version).to_string(),
+        route: workload.route.template.join("."),
+        cluster: settings.cluster.clone(),
     };
     let images: Vec<ImageReport> = workload
         .containers
@@ -371,6 +374,7 @@ fn evaluate_workload(
             let mut f = source.finding(rule, level, message, container.image_span, document);
             f.workload = Some(identity_ref.clone());
             f.container = Some(image.container.clone());
+            f.container_type = Some(image.container_type);
             f.image = Some(image.image.clone());
             if let Some(policy_ref) = &image.verdict.source {
                 f.related.push(related_policy(policy_ref));

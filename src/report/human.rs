@@ -94,8 +94,14 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
     } else {
         paint.wrap("1;32", &findings)
     };
+    let baseline = match (s.new, s.unchanged, s.absent) {
+        (Some(new), Some(unchanged), Some(absent)) => {
+            format!("; {new} new, {unchanged} unchanged, {absent} resolved by this change")
+        }
+        _ => String::new(),
+    };
     format!(
-        "{} {} scanned, {} skipped; {}, {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}",
+        "{} {} scanned, {} skipped; {}, {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}{}",
         paint.wrap("1", "Summary:"),
         plural(s.files.saturating_sub(s.skipped_files), "file"),
         s.skipped_files,
@@ -105,7 +111,8 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         s.denied,
         s.dryrun_denied,
         s.breakglass,
-        findings
+        findings,
+        baseline
     )
 }
 

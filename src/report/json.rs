@@ -37,6 +37,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_array(out, "findings", &report.findings)?;
     write_array(out, "skipped", &report.skipped)?;
     write_array(out, "auditEvents", &report.audit_events)?;
+    if let Some(absent) = &report.absent {
+        write_array(out, "absent", absent)?;
+    }
     out.write_all(b"\n}\n")
 }
 

@@ -2,6 +2,7 @@
 //!
 //! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
 
+pub mod fingerprint;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -51,6 +52,16 @@ pub struct WorkloadRef {
     pub kind: String,
     pub name: String,
     pub namespace: String,
+    /// The object's API group (`""` for the core group); fingerprint input only.
+    #[serde(skip)]
+    pub api_group: String,
+    /// The route from the object to its pod template, e.g. `spec.jobTemplate.spec.template`
+    /// (empty for a bare Pod); fingerprint input only.
+    #[serde(skip)]
+    pub route: String,
+    /// The Binary Authorization cluster key the workload was evaluated for.
+    #[serde(skip)]
+    pub cluster: Option<String>,
 }
 
 /// A secondary location: the policy rule that decided, the break-glass marker, ...
@@ -78,6 +89,16 @@ pub struct Finding {
     pub image: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// Fingerprint v1 (contract §6): line- and path-free identity, set by
+    /// [`Report::assign_fingerprints`] before any report is written.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
+    /// `new` / `unchanged` in baseline mode (contract §8), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<&'static str>,
+    /// `container`, `initContainer` or `ephemeralContainer` for image findings.
+    #[serde(skip)]
+    pub container_type: Option<&'static str>,
     /// The text of the finding's first line, for renderers that show source.
     #[serde(skip)]
     pub snippet: Option<String>,
@@ -94,6 +115,9 @@ impl Finding {
             container: None,
             image: None,
             related: Vec::new(),
+            fingerprint: String::new(),
+            baseline_state: None,
+            container_type: None,
             snippet: None,
         }
     }
@@ -183,16 +207,6 @@ pub struct WorkloadReport {
     pub pod_annotations: Vec<(String, String)>,
 }
 
-impl WorkloadReport {
-    pub fn identity(&self) -> WorkloadRef {
-        WorkloadRef {
-            kind: self.kind.clone(),
-            name: self.name.clone(),
-            namespace: self.namespace.clone(),
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     pub file: String,
@@ -219,6 +233,15 @@ pub struct Summary {
     pub dryrun_denied: usize,
     pub breakglass: usize,
     pub findings: FindingCounts,
+    /// Baseline mode only (contract §8): findings not in the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    /// Baseline mode only: findings also in the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<usize>,
+    /// Baseline mode only: baseline findings this scan no longer has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absent: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -244,6 +267,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
     pub audit_events: Vec<serde_json::Value>,
+    /// Baseline mode only: the baseline's findings this scan no longer has, each with
+    /// `baselineState: "absent"` (JSON `absent[]`; never in SARIF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absent: Option<Vec<serde_json::Value>>,
 }
 
 impl Report {
@@ -262,6 +289,7 @@ impl Report {
             findings: Vec::new(),
             skipped: Vec::new(),
             audit_events: Vec::new(),
+            absent: None,
         }
     }
 
@@ -301,7 +329,13 @@ impl Report {
     }
 
     /// The highest finding level, if any finding exists.
+    /// The highest level that counts for `--fail-on`: in baseline mode only `new` findings
+    /// count (contract §8).
     pub fn max_level(&self) -> Option<Level> {
-        self.findings.iter().map(|f| f.level).max()
+        self.findings
+            .iter()
+            .filter(|f| f.baseline_state != Some("unchanged"))
+            .map(|f| f.level)
+            .max()
     }
 }

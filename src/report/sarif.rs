@@ -5,6 +5,7 @@
 //! repository-relative URIs, related locations, logical locations (the Kubernetes object),
 //! line-free `partialFingerprints` and the decision details as properties.
 
+use super::fingerprint::Fnv128;
 use super::paths::{RepoPaths, Resolved, STDIN_URI, encode_relative, file_uri};
 use super::{BreakglassSource, Finding, ImageReport, Location, Report, WorkloadReport};
 use crate::rules::{self, Level, RULES};
@@ -115,6 +116,9 @@ struct SarifResult {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// `new` / `unchanged` in baseline mode (SARIF §3.27.24).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     properties: Map<String, Value>,
 }
@@ -494,6 +498,9 @@ fn result(
         .collect();
     let mut partial_fingerprints = BTreeMap::new();
     partial_fingerprints.insert(FINGERPRINT_KEY, fingerprint);
+    if !finding.fingerprint.is_empty() {
+        partial_fingerprints.insert(super::fingerprint::SARIF_KEY, finding.fingerprint.clone());
+    }
     SarifResult {
         rule_id: finding.rule_id,
         rule_index: rules::index(finding.rule_id),
@@ -513,6 +520,7 @@ fn result(
         }],
         related_locations,
         partial_fingerprints,
+        baseline_state: finding.baseline_state,
         properties: properties(finding, index),
     }
 }
@@ -642,38 +650,6 @@ fn base_fingerprint(finding: &Finding, paths: &RepoPaths) -> String {
     format!("{:032x}", hash.0)
 }
 
-/// FNV-1a, 128 bits: small, stable across platforms and releases (unlike `DefaultHasher`).
-struct Fnv128(u128);
-
-impl Fnv128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013b;
-
-    fn new() -> Fnv128 {
-        Fnv128(Self::OFFSET)
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u128::from(*byte);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
-        }
-    }
-
-    /// A length-prefixed field, so `("ab", "c")` and `("a", "bc")` differ; `None` differs
-    /// from `Some("")`.
-    fn field(&mut self, value: Option<&str>) {
-        match value {
-            None => self.bytes(b"-"),
-            Some(v) => {
-                self.bytes(format!("{}:", v.len()).as_bytes());
-                self.bytes(v.as_bytes());
-            }
-        }
-        self.bytes(b";");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,6 +685,9 @@ mod tests {
             kind: "Deployment".to_string(),
             name: "web".to_string(),
             namespace: "prod".to_string(),
+            api_group: "apps".to_string(),
+            route: "spec.template".to_string(),
+            cluster: None,
         });
         f.container = Some("web".to_string());
         f.image = Some("nginx".to_string());

@@ -1,0 +1,98 @@
+//! `--baseline FILE` (contract §8): compare this scan's findings with a JSON report written
+//! earlier (e.g. on the default branch) by fingerprint v1, as multisets. A finding whose
+//! fingerprint is in the baseline is `unchanged`, every other one is `new`; baseline
+//! findings left over are `absent` (resolved by the change). Only `new` findings count for
+//! the exit code.
+
+use crate::report::Report;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The findings of an earlier JSON report, by fingerprint.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    /// The baseline's findings in their report order.
+    findings: Vec<Value>,
+}
+
+impl Baseline {
+    /// Read a JSON report written by `scan --format json` (or `--json FILE`).
+    pub fn load(path: &Path) -> Result<Baseline, String> {
+        let display = path.display();
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("{display}: cannot read the baseline: {e}"))?;
+        Baseline::from_json(&bytes).map_err(|e| format!("{display}: {e}"))
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Baseline, String> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            format!(
+                "not a JSON report (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let findings = value
+            .get("findings")
+            .and_then(Value::as_array)
+            .ok_or("not a binauthz-lint JSON report: no `findings` array")?;
+        for (i, finding) in findings.iter().enumerate() {
+            if finding.get("fingerprint").and_then(Value::as_str).is_none() {
+                return Err(format!(
+                    "finding {} has no `fingerprint`: the baseline was written by a binauthz-lint without fingerprint v1; write it again with this version",
+                    i + 1
+                ));
+            }
+        }
+        Ok(Baseline {
+            findings: findings.clone(),
+        })
+    }
+
+    /// Mark every finding of `report` (fingerprints assigned) `new` or `unchanged`, record the
+    /// baseline's leftovers as `absent`, and fill the summary counts.
+    pub fn apply(&self, report: &mut Report) {
+        let mut remaining: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, finding) in self.findings.iter().enumerate().rev() {
+            if let Some(print) = finding.get("fingerprint").and_then(Value::as_str) {
+                remaining.entry(print).or_default().push(i);
+            }
+        }
+        let mut matched = vec![false; self.findings.len()];
+        let (mut new, mut unchanged) = (0, 0);
+        for finding in &mut report.findings {
+            let hit = remaining
+                .get_mut(finding.fingerprint.as_str())
+                .and_then(Vec::pop);
+            match hit {
+                Some(i) => {
+                    matched[i] = true;
+                    unchanged += 1;
+                    finding.baseline_state = Some("unchanged");
+                }
+                None => {
+                    new += 1;
+                    finding.baseline_state = Some("new");
+                }
+            }
+        }
+        let absent: Vec<Value> = self
+            .findings
+            .iter()
+            .zip(&matched)
+            .filter(|(_, matched)| !**matched)
+            .map(|(finding, _)| {
+                let mut finding = finding.clone();
+                if let Some(object) = finding.as_object_mut() {
+                    object.insert("baselineState".to_string(), Value::from("absent"));
+                }
+                finding
+            })
+            .collect();
+        report.summary.new = Some(new);
+        report.summary.unchanged = Some(unchanged);
+        report.summary.absent = Some(absent.len());
+        report.absent = Some(absent);
+    }
+}
