@@ -25,6 +25,17 @@ impl Baseline {
         Baseline::from_json(&bytes).map_err(|e| format!("{display}: {e}"))
     }
 
+    /// The findings of a report of this run (PR mode's base side; fingerprints assigned).
+    pub fn from_report(report: &Report) -> Baseline {
+        Baseline {
+            findings: report
+                .findings
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok())
+                .collect(),
+        }
+    }
+
     pub fn from_json(bytes: &[u8]) -> Result<Baseline, String> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             format!(

@@ -113,8 +113,13 @@ pub struct ScanArgs {
     /// Compare with a JSON report written earlier (e.g. on the default branch): findings
     /// whose fingerprint is in FILE are `unchanged` and do not fail the run; the report
     /// gains `baselineState`, `absent[]` and `summary.new/unchanged/absent`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "since")]
     pub baseline: Option<PathBuf>,
+    /// PR mode: also evaluate the tree at `git merge-base REV HEAD` (read from git objects,
+    /// nothing checked out) and compare by fingerprint: only findings the change introduces
+    /// (`new`) fail the run; `absent[]` lists those it resolves. `none` turns it off.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
     /// Lowest finding level that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,

@@ -91,7 +91,8 @@ struct PolicyInput {
     text: String,
 }
 
-fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
+/// `base_text`: in PR mode, the base commit's version of the policy file (read from git).
+fn load_policy(args: &ScanArgs, cwd: &Path, base_text: Option<&str>) -> Result<PolicyInput, Fatal> {
     let color = use_color(args.color, io::stderr().is_terminal());
     let mut diagnostics = Vec::new();
     let mut text = String::new();
@@ -101,7 +102,11 @@ fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
         Some(path) => {
             let display = discover::display_path(path, cwd);
             policy_display = display.clone();
-            match policy::load_policy_file(path, &display) {
+            let loaded = match base_text {
+                Some(text) => policy::load_policy_str(text, &display),
+                None => policy::load_policy_file(path, &display),
+            };
+            match loaded {
                 Ok(loaded) => {
                     diagnostics = loaded.diagnostics;
                     text = loaded.source_text;
@@ -109,7 +114,12 @@ fn load_policy(args: &ScanArgs, cwd: &Path) -> Result<PolicyInput, Fatal> {
                 }
                 Err(err) => {
                     eprint!("{}", err.render(color));
-                    return Err(Fatal(format!("{display}: invalid policy")));
+                    let side = if base_text.is_some() {
+                        " (at the base commit)"
+                    } else {
+                        ""
+                    };
+                    return Err(Fatal(format!("{display}: invalid policy{side}")));
                 }
             }
         }
@@ -176,12 +186,7 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         max_file_size: args.max_file_size,
         lenient_breakglass: args.lenient_breakglass,
     };
-    let PolicyInput {
-        policy,
-        mut diagnostics,
-        display: policy_display,
-        text: policy_text,
-    } = load_policy(args, &cwd)?;
+    let policy_input = load_policy(args, &cwd, None)?;
     let candidates =
         discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
     let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
@@ -195,18 +200,14 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     } else {
         None
     };
-    let mut report = run::run(&candidates, stdin_text.as_deref(), &settings, &policy, jobs);
-    if args.policy.is_some() {
-        diagnostics.extend(run::lint_policy_usage(
-            &report,
-            &policy,
-            settings.cluster.as_deref(),
-        ));
-    }
-    run::add_policy_findings(&mut report, &diagnostics, &policy_text);
-    if args.policy.is_some() {
-        run::attestor_missing_findings(&mut report, &policy_display, &policy_text);
-    }
+    let mut report = run::run(
+        &candidates,
+        stdin_text.as_deref(),
+        &settings,
+        &policy_input.policy,
+        jobs,
+    );
+    policy_passes(&mut report, args, policy_input, &settings);
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {
@@ -214,7 +215,12 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
     };
     report.assign_fingerprints(&context.paths);
-    if let Some(path) = &args.baseline {
+    if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
+        let base = scan_base(args, &cwd, rev, &settings)?;
+        let mut base_report = base;
+        base_report.assign_fingerprints(&context.paths);
+        Baseline::from_report(&base_report).apply(&mut report);
+    } else if let Some(path) = &args.baseline {
         Baseline::load(path).map_err(Fatal)?.apply(&mut report);
     }
     write_report(&report, args.format, &context, args.output.as_deref())?;
@@ -252,6 +258,62 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     // at a time would only delay the exit.
     std::mem::forget(report);
     Ok(u8::from(failed))
+}
+
+/// The policy's own findings: usage lint, validation warnings, attestors it lacks.
+fn policy_passes(
+    report: &mut Report,
+    args: &ScanArgs,
+    input: PolicyInput,
+    settings: &ScanSettings,
+) {
+    let PolicyInput {
+        policy,
+        mut diagnostics,
+        display,
+        text,
+    } = input;
+    if args.policy.is_some() {
+        diagnostics.extend(run::lint_policy_usage(
+            report,
+            &policy,
+            settings.cluster.as_deref(),
+        ));
+    }
+    run::add_policy_findings(report, &diagnostics, &text);
+    if args.policy.is_some() {
+        run::attestor_missing_findings(report, &display, &text);
+    }
+}
+
+/// PR mode: the full report of the merge base of REV and HEAD, read from git objects. A
+/// policy file inside the repository is read from the base commit too (so a PR that
+/// tightens the policy shows what it newly denies); one outside is shared by both sides.
+fn scan_base(
+    args: &ScanArgs,
+    cwd: &Path,
+    rev: &str,
+    settings: &ScanSettings,
+) -> Result<Report, Fatal> {
+    let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
+        .map_err(|e| Fatal(e.to_string()))?;
+    let base_policy_text = match args.policy.as_deref().and_then(|p| base.relative(p, cwd)) {
+        Some(rel) => match base.read(&rel).map_err(|e| Fatal(e.to_string()))? {
+            Some(bytes) => Some(
+                String::from_utf8(bytes)
+                    .map_err(|_| Fatal(format!("{rel} at the base commit is not UTF-8 text")))?,
+            ),
+            // Added by the change: the base is judged by the new policy.
+            None => None,
+        },
+        None => None,
+    };
+    let input = load_policy(args, cwd, base_policy_text.as_deref())?;
+    let mut report = base
+        .scan(cwd, settings, &input.policy)
+        .map_err(|e| Fatal(e.to_string()))?;
+    policy_passes(&mut report, args, input, settings);
+    Ok(report)
 }
 
 fn write_to(

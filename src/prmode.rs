@@ -1,0 +1,182 @@
+//! PR mode (`scan --since REV`, contract §8): evaluate the tree at `git merge-base REV HEAD`
+//! in full, from git objects, so that its findings can be compared with the work tree's by
+//! fingerprint v1. Nothing is checked out and nothing is written into the repository.
+
+use crate::discover;
+use crate::git::{GitError, Repo};
+use crate::policy::Policy;
+use crate::report::Report;
+use crate::scan::{self, FileResult, ScanSettings};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+/// The base side of a pull request: a commit and the scanned paths inside its tree.
+pub struct BaseTree {
+    pub repo: Repo,
+    pub commit: String,
+    /// Repository-relative prefixes of the scanned paths (`""` = the whole repository).
+    prefixes: Vec<String>,
+}
+
+/// `path` made absolute and lexically normalised (no `.`/`..`).
+fn absolute(path: &Path, cwd: &Path) -> PathBuf {
+    crate::report::paths::normalize(&cwd.join(path))
+}
+
+fn repo_relative(path: &Path, repo: &Repo) -> Option<String> {
+    let top = crate::report::paths::normalize(&repo.toplevel);
+    let rel = path.strip_prefix(&top).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    Some(parts.join("/"))
+}
+
+impl BaseTree {
+    /// Resolve REV's merge base with HEAD in the repository containing the scanned paths.
+    pub fn open(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<BaseTree, GitError> {
+        if paths.iter().any(|p| p.as_os_str() == "-") {
+            return Err(GitError(
+                "`--since` compares two trees of a repository: standard input has no base; use `--baseline FILE`".to_string(),
+            ));
+        }
+        let first = paths
+            .first()
+            .map(|p| absolute(p, cwd))
+            .unwrap_or_else(|| cwd.to_path_buf());
+        let start = if first.is_dir() {
+            first.clone()
+        } else {
+            first
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or(first.clone())
+        };
+        let repo = Repo::discover(&start)?;
+        let commit = repo.merge_base(rev)?;
+        let mut prefixes = Vec::new();
+        for path in paths {
+            let abs = absolute(path, cwd);
+            match repo_relative(&abs, &repo) {
+                Some(rel) => prefixes.push(rel),
+                None => {
+                    return Err(GitError(format!(
+                        "{}: outside the git work tree {}; `--since` scans paths of one repository",
+                        path.display(),
+                        repo.toplevel.display()
+                    )));
+                }
+            }
+        }
+        if prefixes.is_empty() {
+            prefixes.push(repo_relative(cwd, &repo).unwrap_or_default());
+        }
+        Ok(BaseTree {
+            repo,
+            commit,
+            prefixes,
+        })
+    }
+
+    /// The repository-relative path of a file on disk, when it is in this repository.
+    pub fn relative(&self, path: &Path, cwd: &Path) -> Option<String> {
+        repo_relative(&absolute(path, cwd), &self.repo)
+    }
+
+    /// The base version of a repository file (a policy or config), `None` when absent.
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, GitError> {
+        self.repo.read_path(&self.commit, rel)
+    }
+
+    fn covers(&self, path: &str) -> bool {
+        self.prefixes.iter().any(|p| {
+            p.is_empty()
+                || path == p
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// Scan the base tree the way discovery scans a work tree: `.yaml`/`.yml`/`.json` files
+    /// under the scanned paths (an explicitly named file whatever its extension), hidden files
+    /// and folders skipped, Helm chart templates skipped, every file counted.
+    pub fn scan(
+        &self,
+        cwd: &Path,
+        settings: &ScanSettings,
+        policy: &Policy,
+    ) -> Result<Report, GitError> {
+        let files = self.repo.tree_files(&self.commit)?;
+        let charts: BTreeSet<&str> = files
+            .iter()
+            .filter_map(|f| {
+                let (dir, name) = f.path.rsplit_once('/').unwrap_or(("", f.path.as_str()));
+                matches!(name, "Chart.yaml" | "Chart.yml").then_some(dir)
+            })
+            .collect();
+        let in_chart = |path: &str| {
+            let mut dir = path;
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                if charts.contains(parent) {
+                    return true;
+                }
+                dir = parent;
+            }
+            charts.contains("")
+        };
+        let selected: Vec<_> = files
+            .iter()
+            .filter(|f| self.covers(&f.path))
+            .filter(|f| {
+                let explicit = self.prefixes.iter().any(|p| p == &f.path);
+                explicit
+                    || (discover::is_candidate_name(Path::new(&f.path))
+                        && !f.path.split('/').any(|part| part.starts_with('.')))
+            })
+            .collect();
+        let top = &self.repo.toplevel;
+        let display = |path: &str| discover::display_path(&top.join(path), cwd);
+        let (small, large): (Vec<_>, Vec<_>) = selected
+            .into_iter()
+            .partition(|f| f.size <= settings.max_file_size);
+        let oids: Vec<String> = small.iter().map(|f| f.oid.clone()).collect();
+        let blobs = self.repo.read_blobs(&oids)?;
+        let mut results: Vec<(String, FileResult)> = small
+            .iter()
+            .zip(blobs)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(file, bytes)| {
+                let shown = display(&file.path);
+                let result = match crate::run::decode_text(bytes) {
+                    Err(reason) => FileResult::skipped(&shown, reason),
+                    Ok(text) if text.contains("{{") && in_chart(&file.path) => {
+                        FileResult::skipped(&shown, "helm-template")
+                    }
+                    Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        scan::scan_text(&shown, &text, settings, policy)
+                    }))
+                    .unwrap_or_else(|_| FileResult::skipped(&shown, "unreadable")),
+                };
+                (shown, result)
+            })
+            .collect();
+        for file in large {
+            let shown = display(&file.path);
+            let result = FileResult::skipped(&shown, "too-large");
+            results.push((shown, result));
+        }
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(crate::run::assemble(
+            results.into_iter().map(|(_, r)| r).collect(),
+            settings,
+            policy,
+        ))
+    }
+}

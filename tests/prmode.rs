@@ -1,0 +1,252 @@
+//! PR mode (`scan --since REV`, contract §8): both sides evaluated in full, the base read from
+//! git objects, only new findings fail, and a hostile repository runs nothing.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+
+const DENY_ALL: &str = "defaultAdmissionRule:\n  evaluationMode: ALWAYS_DENY\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n";
+const ALLOW_ALL: &str = "defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n";
+
+fn pod(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: prod}}\nspec: {{containers: [{{name: c, image: \"{image}\"}}]}}\n"
+    )
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    fs::write(path, text).expect("write");
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "core.hooksPath=/dev/null",
+        ])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+fn commit_all(root: &Path, message: &str) {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", message]);
+}
+
+fn scan(root: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = Command::cargo_bin("binauthz-lint")
+        .expect("binary")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .current_dir(root)
+        .args([
+            "scan",
+            "apps",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+fn image_states(report: &Value) -> Vec<(String, String)> {
+    let mut states: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| f["ruleId"] == "image-denied")
+        .map(|f| {
+            (
+                f["workload"]["name"].as_str().unwrap_or("").to_string(),
+                f["baselineState"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    states
+}
+
+fn repo() -> tempfile::TempDir {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("git is required for the PR-mode tests");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    dir
+}
+
+#[test]
+fn only_what_the_change_introduces_fails() {
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", DENY_ALL);
+    write(root, "apps/old.yaml", &pod("old", "gcr.io/p/old:1"));
+    write(root, "apps/gone.yaml", &pod("gone", "gcr.io/p/gone:1"));
+    commit_all(root, "base");
+    git(root, &["checkout", "-q", "-b", "feature"]);
+    // The change: moves `old` (and bumps its tag), removes `gone`, adds `fresh` (uncommitted).
+    fs::remove_file(root.join("apps/old.yaml")).expect("rm");
+    write(
+        root,
+        "apps/moved/old.yaml",
+        &format!("# moved\n{}", pod("old", "gcr.io/p/old:2")),
+    );
+    fs::remove_file(root.join("apps/gone.yaml")).expect("rm");
+    commit_all(root, "feature");
+    write(root, "apps/fresh.yaml", &pod("fresh", "gcr.io/p/fresh:1"));
+
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        image_states(&report),
+        [
+            ("fresh".into(), "new".into()),
+            ("old".into(), "unchanged".into())
+        ]
+    );
+    let absent = report["absent"].as_array().expect("absent");
+    assert!(
+        absent
+            .iter()
+            .any(|f| f["workload"]["name"] == "gone" && f["baselineState"] == "absent")
+    );
+    assert_eq!(report["summary"]["new"], 1);
+
+    // Without the new file, nothing is new: exit 0 although `old` is still denied.
+    fs::remove_file(root.join("apps/fresh.yaml")).expect("rm");
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["summary"]["new"], 0);
+    // Nothing was written into the repository, nothing checked out.
+    let status = std::process::Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain"])
+        .output()
+        .expect("git status");
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "");
+}
+
+#[test]
+fn a_policy_in_the_repository_is_read_per_side() {
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", ALLOW_ALL);
+    write(root, "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    commit_all(root, "base");
+    git(root, &["checkout", "-q", "-b", "tighten"]);
+    write(root, "policy.yaml", DENY_ALL);
+    commit_all(root, "tighten the policy");
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(image_states(&report), [("web".into(), "new".into())]);
+}
+
+#[test]
+fn a_missing_revision_or_no_repository_is_exit_2_with_the_fetch_command() {
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", DENY_ALL);
+    write(root, "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    commit_all(root, "base");
+    let (code, _, stderr) = scan(root, &["--since", "origin/nope"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("git fetch --no-tags origin origin/nope"),
+        "{stderr}"
+    );
+
+    let plain = tempfile::tempdir().expect("tempdir");
+    write(plain.path(), "policy.yaml", DENY_ALL);
+    write(plain.path(), "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    let (code, _, stderr) = scan(plain.path(), &["--since", "main"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not inside a git work tree"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hostile_repository_runs_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = repo();
+    let root = dir.path();
+    let marker_dir = tempfile::tempdir().expect("tempdir");
+    let marker = marker_dir.path().join("ran");
+    write(root, "policy.yaml", DENY_ALL);
+    write(root, "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    commit_all(root, "base");
+    let script = marker_dir.path().join("evil.sh");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\necho ran >> '{}'\nexit 0\n", marker.display()),
+    )
+    .expect("script");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let evil = script.display().to_string();
+    // Code-running configuration of the repository itself, and hooks.
+    for (key, value) in [
+        ("core.fsmonitor", evil.as_str()),
+        ("core.hooksPath", ".git/hooks"),
+        ("core.pager", evil.as_str()),
+        ("diff.external", evil.as_str()),
+        ("core.sshCommand", evil.as_str()),
+        ("filter.evil.smudge", evil.as_str()),
+        ("filter.evil.clean", evil.as_str()),
+        ("filter.evil.process", evil.as_str()),
+    ] {
+        git(root, &["config", key, value]);
+    }
+    write(root, ".gitattributes", "* filter=evil diff=evil\n");
+    for hook in [
+        "post-checkout",
+        "pre-commit",
+        "post-index-change",
+        "reference-transaction",
+        "fsmonitor-watchman",
+    ] {
+        let path = root.join(".git/hooks").join(hook);
+        fs::create_dir_all(path.parent().expect("hooks")).expect("mkdir");
+        fs::copy(&script, &path).expect("hook");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    write(root, "apps/new.yaml", &pod("new", "gcr.io/p/new:1"));
+    let (code, report, stderr) = scan(root, &["--since", "HEAD"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        image_states(&report),
+        [
+            ("new".into(), "new".into()),
+            ("web".into(), "unchanged".into())
+        ]
+    );
+    assert!(
+        !marker.exists(),
+        "the scan ran repository code: {:?}",
+        fs::read_to_string(&marker)
+    );
+}
