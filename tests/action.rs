@@ -85,6 +85,7 @@ fn action_inputs_outputs_and_pins() {
         ("attestors", None),
         ("attestations", None),
         ("fail-on", Some("warning")),
+        ("since", None),
         ("sarif-file", Some("binauthz-lint.sarif")),
         ("upload-sarif", Some("true")),
         ("version", None),

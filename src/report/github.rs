@@ -57,7 +57,13 @@ fn annotation_path(file: &str, paths: &RepoPaths) -> Option<String> {
 
 /// One workflow command per finding, in report order.
 pub fn render(report: &Report, options: &GithubOptions, out: &mut dyn Write) -> io::Result<()> {
-    for finding in &report.findings {
+    // PR mode / baseline: annotate what the change introduces; unchanged findings stay in
+    // SARIF and the JSON report.
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| f.baseline_state != Some("unchanged"))
+    {
         writeln!(out, "{}", annotation(finding, &options.paths))?;
     }
     Ok(())
@@ -148,6 +154,13 @@ pub fn step_summary(
         })
     )?;
     writeln!(out)?;
+    if let (Some(new), Some(unchanged), Some(absent)) = (s.new, s.unchanged, s.absent) {
+        writeln!(
+            out,
+            "**{new} new, {unchanged} unchanged, {absent} resolved by this PR** (only new findings fail the check)"
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "| | count |")?;
     writeln!(out, "|---|---:|")?;
     for (label, count) in [

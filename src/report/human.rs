@@ -63,7 +63,21 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
         Renderer::plain()
     };
     let mut current_file: Option<&str> = None;
-    for finding in &report.findings {
+    // PR mode / baseline: what the change introduces first, then what was already there.
+    let mut ordered: Vec<&Finding> = report.findings.iter().collect();
+    ordered.sort_by_key(|f| f.baseline_state == Some("unchanged"));
+    let mut previous_state = None;
+    for finding in ordered {
+        if finding.baseline_state.is_some() && finding.baseline_state != previous_state {
+            let heading = if finding.baseline_state == Some("new") {
+                "New in this change:"
+            } else {
+                "Unchanged (already in the base; not failing):"
+            };
+            writeln!(out, "{}", paint.wrap("1", heading))?;
+            previous_state = finding.baseline_state;
+            current_file = None;
+        }
         if current_file != Some(finding.location.file.as_str()) {
             writeln!(
                 out,
