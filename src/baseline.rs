@@ -4,7 +4,7 @@
 //! findings left over are `absent` (resolved by the change). Only `new` findings count for
 //! the exit code.
 
-use crate::report::Report;
+use crate::report::{Report, WorkloadReport};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -105,5 +105,64 @@ impl Baseline {
         report.summary.unchanged = Some(unchanged);
         report.summary.absent = Some(absent.len());
         report.absent = Some(absent);
+    }
+}
+
+/// What the admission decision of a workload depends on in its manifest: identity, service
+/// account, images, pod labels and annotations.
+fn signature(w: &WorkloadReport) -> String {
+    let mut out = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        w.api_version, w.kind, w.namespace, w.name, w.service_account
+    );
+    for image in &w.images {
+        out.push_str(&format!("\n{}={}", image.container, image.image));
+    }
+    for (k, v) in w.pod_labels.iter().chain(&w.pod_annotations) {
+        out.push_str(&format!("\n{k}:{v}"));
+    }
+    out
+}
+
+/// PR mode: tell, for each `new` finding, whether its workload's manifest changed or only
+/// the policy did (the workload is the same on both sides). Left unset when neither can be
+/// told (for example a config or overlay change).
+pub fn explain_new(head: &mut Report, base: &Report, policy_changed: bool, policy_display: &str) {
+    let key = |kind: &str, namespace: &str, name: &str| format!("{kind}\n{namespace}\n{name}");
+    let base_workloads: HashMap<String, Vec<String>> =
+        base.workloads.iter().fold(HashMap::new(), |mut map, w| {
+            map.entry(key(&w.kind, &w.namespace, &w.name))
+                .or_default()
+                .push(signature(w));
+            map
+        });
+    let head_workloads: HashMap<String, Vec<String>> =
+        head.workloads.iter().fold(HashMap::new(), |mut map, w| {
+            map.entry(key(&w.kind, &w.namespace, &w.name))
+                .or_default()
+                .push(signature(w));
+            map
+        });
+    for finding in &mut head.findings {
+        if finding.baseline_state != Some("new") {
+            continue;
+        }
+        finding.baseline_cause = match &finding.workload {
+            Some(w) => {
+                let k = key(&w.kind, &w.namespace, &w.name);
+                let before = base_workloads.get(&k);
+                let after = head_workloads.get(&k);
+                match (before, after) {
+                    (Some(before), Some(after)) if before == after => {
+                        policy_changed.then_some("policy changed")
+                    }
+                    _ => Some("manifest changed"),
+                }
+            }
+            None if finding.location.file == policy_display => {
+                policy_changed.then_some("policy changed")
+            }
+            None => Some("manifest changed"),
+        };
     }
 }

@@ -216,10 +216,20 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     };
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
-        let base = scan_base(args, &cwd, rev, &settings)?;
-        let mut base_report = base;
+        let (mut base_report, policy_changed) = scan_base(args, &cwd, rev, &settings)?;
         base_report.assign_fingerprints(&context.paths);
         Baseline::from_report(&base_report).apply(&mut report);
+        let policy_display = args
+            .policy
+            .as_deref()
+            .map(|p| discover::display_path(p, &cwd))
+            .unwrap_or_default();
+        binauthz_lint::baseline::explain_new(
+            &mut report,
+            &base_report,
+            policy_changed,
+            &policy_display,
+        );
     } else if let Some(path) = &args.baseline {
         Baseline::load(path).map_err(Fatal)?.apply(&mut report);
     }
@@ -289,12 +299,13 @@ fn policy_passes(
 /// PR mode: the full report of the merge base of REV and HEAD, read from git objects. A
 /// policy file inside the repository is read from the base commit too (so a PR that
 /// tightens the policy shows what it newly denies); one outside is shared by both sides.
+/// Also says whether the policy differs between the two sides.
 fn scan_base(
     args: &ScanArgs,
     cwd: &Path,
     rev: &str,
     settings: &ScanSettings,
-) -> Result<Report, Fatal> {
+) -> Result<(Report, bool), Fatal> {
     let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
     let base_policy_text = match args.policy.as_deref().and_then(|p| base.relative(p, cwd)) {
@@ -308,12 +319,18 @@ fn scan_base(
         },
         None => None,
     };
+    let policy_changed = match (&base_policy_text, args.policy.as_deref()) {
+        (Some(base_text), Some(path)) => {
+            std::fs::read_to_string(path).ok().as_ref() != Some(base_text)
+        }
+        _ => false,
+    };
     let input = load_policy(args, cwd, base_policy_text.as_deref())?;
     let mut report = base
         .scan(cwd, settings, &input.policy)
         .map_err(|e| Fatal(e.to_string()))?;
     policy_passes(&mut report, args, input, settings);
-    Ok(report)
+    Ok((report, policy_changed))
 }
 
 fn write_to(

@@ -137,6 +137,14 @@ fn only_what_the_change_introduces_fails() {
             .any(|f| f["workload"]["name"] == "gone" && f["baselineState"] == "absent")
     );
     assert_eq!(report["summary"]["new"], 1);
+    let fresh = report["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["ruleId"] == "image-denied" && f["baselineState"] == "new")
+        })
+        .expect("new image-denied");
+    assert_eq!(fresh["baselineCause"], "manifest changed");
 
     // Without the new file, nothing is new: exit 0 although `old` is still denied.
     fs::remove_file(root.join("apps/fresh.yaml")).expect("rm");
@@ -165,6 +173,11 @@ fn a_policy_in_the_repository_is_read_per_side() {
     let (code, report, stderr) = scan(root, &["--since", "main"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(image_states(&report), [("web".into(), "new".into())]);
+    let denied = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["ruleId"] == "image-denied"))
+        .expect("image-denied");
+    assert_eq!(denied["baselineCause"], "policy changed");
 }
 
 #[test]

@@ -87,6 +87,9 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
             current_file = Some(finding.location.file.as_str());
         }
         writeln!(out, "{}", render_finding(finding, &renderer, &paint))?;
+        if let Some(cause) = finding.baseline_cause {
+            writeln!(out, "  = new in this change: {cause}")?;
+        }
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report, &paint))

@@ -96,6 +96,10 @@ pub struct Finding {
     /// `new` / `unchanged` in baseline mode (contract §8), else absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<&'static str>,
+    /// PR mode: why a `new` finding is new, where it can be told (`manifest changed`,
+    /// `policy changed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_cause: Option<&'static str>,
     /// `container`, `initContainer` or `ephemeralContainer` for image findings.
     #[serde(skip)]
     pub container_type: Option<&'static str>,
@@ -117,6 +121,7 @@ impl Finding {
             related: Vec::new(),
             fingerprint: String::new(),
             baseline_state: None,
+            baseline_cause: None,
             container_type: None,
             snippet: None,
         }
