@@ -6,7 +6,7 @@
 #
 # Opt-in: the wheel is a release build (thin LTO): 211 s from a clean target folder on the
 # 2-core machine (more than the ~3 minutes CI can spare for it). Offline: `--no-build-isolation` uses the maturin that .ci/run installs
-# (with build isolation pip would fetch maturin from the index), and cargo uses the crates
+# (with build isolation pip would fetch maturin from the index), and cargo uses the crates (.ci/run fetches every platform's crates first)
 # already in its registry cache (CARGO_NET_OFFLINE=true makes that explicit).
 # Skips loudly (exit 0) when not asked for, or when maturin is not installed.
 set -euo pipefail
