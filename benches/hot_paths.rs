@@ -86,7 +86,7 @@ fn rendering(c: &mut Criterion) {
             )
         })
         .collect();
-    let rep = run::assemble(results, &settings, &loaded.policy);
+    let rep = run::assemble(results, &loaded.policy);
     c.bench_function("render/json-200-workloads", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(1 << 20);

@@ -3,20 +3,16 @@
 
 use crate::decision::Decision;
 use crate::report::{PolicyDecision, WorkloadReport};
-use crate::scan::ScanSettings;
 use serde_json::{Map, Value, json};
 
 const LABEL_PREFIX: &str = "imagepolicywebhook.image-policy.k8s.io/";
 
 /// One event per workload whose admission GKE would log as break-glass or dry-run.
-pub fn events(workloads: &[WorkloadReport], settings: &ScanSettings) -> Vec<Value> {
-    workloads
-        .iter()
-        .filter_map(|w| event(w, settings))
-        .collect()
+pub fn events(workloads: &[WorkloadReport]) -> Vec<Value> {
+    workloads.iter().filter_map(event).collect()
 }
 
-fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
+fn event(w: &WorkloadReport) -> Option<Value> {
     let breakglass = w.breakglass.as_ref().is_some_and(|b| b.effective);
     let dryrun = w.policy_decision == PolicyDecision::DryrunDeny;
     if !breakglass && !dryrun {
@@ -43,7 +39,7 @@ fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
     }
     let mut resource_labels = Map::new();
     resource_labels.insert("project_id".to_string(), json!("PROJECT_ID"));
-    if let Some((location, name)) = settings.cluster.as_deref().and_then(|c| c.split_once('.')) {
+    if let Some((location, name)) = w.cluster.as_deref().and_then(|c| c.split_once('.')) {
         resource_labels.insert("location".to_string(), json!(location));
         resource_labels.insert("cluster_name".to_string(), json!(name));
     }

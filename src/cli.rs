@@ -29,6 +29,9 @@ pub enum Command {
     /// Work with Binary Authorization policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Work with the configuration file (`.binauthz-lint.yaml`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// List the finding rules (id, level, summary).
     Rules,
     /// Show the long help of one rule.
@@ -43,6 +46,18 @@ pub enum PolicyCommand {
     /// Validate a policy file (exit 0 valid, 2 invalid).
     Validate {
         file: PathBuf,
+        /// When to use colour.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate a config file (exit 0 valid, 2 invalid); without FILE, the one a scan in
+    /// the current directory would use.
+    Validate {
+        file: Option<PathBuf>,
         /// When to use colour.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -83,12 +98,20 @@ pub struct ScanArgs {
     /// Exported Google system policy, used when the policy enables global evaluation.
     #[arg(long, value_name = "FILE")]
     pub system_policy: Option<PathBuf>,
-    /// Cluster the manifests deploy to (`LOCATION.NAME`); selects clusterAdmissionRules.
+    /// Cluster the manifests deploy to (`LOCATION.NAME`, or an alias from the config's
+    /// `clusters:`); selects clusterAdmissionRules. Beats every config context.
     #[arg(long, value_name = "LOCATION.NAME", value_parser = parse_cluster)]
     pub cluster: Option<String>,
-    /// Namespace for objects that name none.
-    #[arg(long, value_name = "NS", default_value = "default")]
-    pub namespace: String,
+    /// Namespace for objects that name none [default: the config's, else `default`].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Configuration file (default: `.binauthz-lint.yaml` in the current directory, else at
+    /// the root of its git work tree).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long)]
+    pub no_config: bool,
     /// Attestor descriptions (file or folder, as `gcloud container binauthz attestors describe` prints them).
     #[arg(long, value_name = "PATH")]
     pub attestors: Option<PathBuf>,
@@ -120,9 +143,10 @@ pub struct ScanArgs {
     /// (`new`) fail the run; `absent[]` lists those it resolves. `none` turns it off.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
-    /// Lowest finding level that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Lowest finding level that makes the exit code 1 [default: the config's `failOn`, else
+    /// `warning`].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Worker threads (default: number of cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -147,14 +171,17 @@ pub struct ScanArgs {
 }
 
 /// `--cluster` must look like a clusterAdmissionRules key: `LOCATION.NAME`, e.g.
-/// `us-central1-a.prod` (zone or region, then the cluster name).
+/// `us-central1-a.prod` (zone or region, then the cluster name), or be an alias (no `.`),
+/// which the config's `clusters:` resolves.
 fn parse_cluster(value: &str) -> Result<String, String> {
+    if value.contains(char::is_whitespace) || value.is_empty() {
+        return Err(format!(
+            "`{value}` is not LOCATION.NAME (e.g. us-central1-a.prod) nor a cluster alias"
+        ));
+    }
     match value.split_once('.') {
-        Some((location, name))
-            if !location.is_empty() && !name.is_empty() && !value.contains(char::is_whitespace) =>
-        {
-            Ok(value.to_string())
-        }
+        None => Ok(value.to_string()),
+        Some((location, name)) if !location.is_empty() && !name.is_empty() => Ok(value.to_string()),
         _ => Err(format!(
             "`{value}` is not LOCATION.NAME (e.g. us-central1-a.prod): the cluster's zone or region, a dot, and its name"
         )),

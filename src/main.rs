@@ -6,6 +6,7 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use binauthz_lint::baseline::Baseline;
+use binauthz_lint::config::Config;
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
@@ -13,9 +14,10 @@ use binauthz_lint::report::{self, Report};
 use binauthz_lint::rules::{self, Level};
 use binauthz_lint::run;
 use binauthz_lint::scan::ScanSettings;
+use binauthz_lint::scope::{Scope, Scopes};
 use binauthz_lint::yaml::Limits;
 use clap::Parser;
-use cli::{Cli, ColorChoice, Command, FailOn, Format, PolicyCommand, ScanArgs};
+use cli::{Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, ScanArgs};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Validate { file, color }) => {
             let color = use_color(color, io::stdout().is_terminal());
             validate_policy(&file, color)
+        }
+        Command::Config(ConfigCommand::Validate { file, color }) => {
+            let color = use_color(color, io::stdout().is_terminal());
+            validate_config(file.as_deref(), color)
         }
         Command::Rules => {
             let mut out = String::new();
@@ -82,81 +88,349 @@ fn validate_policy(file: &Path, color: bool) -> u8 {
     u8::try_from(code).unwrap_or(2)
 }
 
-/// Load `--policy` (and `--system-policy`); an invalid file is fatal (exit 2) and its
-/// A loaded policy with its warnings (reported as findings in the policy file).
+/// `config validate [FILE]`: exit 0 with a one-line summary, or 2 with every problem.
+fn validate_config(file: Option<&Path>, color: bool) -> u8 {
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("binauthz-lint: error: cannot read the current directory");
+        return 2;
+    };
+    let path = match file {
+        Some(path) => path.to_path_buf(),
+        None => match binauthz_lint::config::discover(&cwd) {
+            Some(path) => path,
+            None => {
+                eprintln!(
+                    "binauthz-lint: error: no .binauthz-lint.yaml in {} or at the root of its git work tree",
+                    cwd.display()
+                );
+                return 2;
+            }
+        },
+    };
+    let display = discover::display_path(&path, &cwd);
+    match Config::load(&path, &display, &cwd) {
+        Ok(config) => {
+            println!(
+                "{display}: valid config ({} context{}, {} exception{})",
+                config.contexts.len(),
+                if config.contexts.len() == 1 { "" } else { "s" },
+                config.exceptions.len(),
+                if config.exceptions.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+            );
+            0
+        }
+        Err(err) => {
+            print!("{}", err.render(color));
+            let errors = err.diagnostics.len();
+            println!(
+                "{display}: invalid config ({errors} error{})",
+                if errors == 1 { "" } else { "s" }
+            );
+            2
+        }
+    }
+}
+
+/// Which tree settings files are read for: the work tree, or the PR-mode base commit.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    Head,
+    Base(&'a binauthz_lint::prmode::BaseTree),
+}
+
+impl Side<'_> {
+    /// The base commit's text of a file inside the repository. `None` means: read the work
+    /// tree's file (the head side, a file outside the repository, or one the change adds —
+    /// then the base is judged by the new file).
+    fn base_text(self, path: &Path, cwd: &Path) -> Result<Option<String>, Fatal> {
+        let Side::Base(base) = self else {
+            return Ok(None);
+        };
+        let Some(rel) = base.relative(path, cwd) else {
+            return Ok(None);
+        };
+        match base.read(&rel).map_err(|e| Fatal(e.to_string()))? {
+            Some(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Fatal(format!("{rel} at the base commit is not UTF-8 text"))),
+            None => Ok(None),
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Side::Head => "",
+            Side::Base(_) => " (at the base commit)",
+        }
+    }
+}
+
+/// A loaded policy with what its findings need (warnings are reported in the policy file).
 struct PolicyInput {
     policy: Policy,
     diagnostics: Vec<policy::PolicyDiagnostic>,
     display: String,
     text: String,
+    /// A policy file was given (not the built-in default): its usage is linted.
+    explicit: bool,
 }
 
-/// `base_text`: in PR mode, the base commit's version of the policy file (read from git).
-fn load_policy(args: &ScanArgs, cwd: &Path, base_text: Option<&str>) -> Result<PolicyInput, Fatal> {
+/// What one side of a scan is evaluated with: the distinct policies (each loaded once) and
+/// the scopes (top level first, then one per config context).
+struct Plan {
+    policies: Vec<PolicyInput>,
+    scopes: Vec<PlannedScope>,
+}
+
+struct PlannedScope {
+    settings: ScanSettings,
+    policy_index: usize,
+    context: Option<String>,
+}
+
+impl Plan {
+    fn scopes<'p, 'c>(&'p self, config: Option<&'c Config>, cwd: &Path) -> Scopes<'p, 'c> {
+        Scopes {
+            list: self
+                .scopes
+                .iter()
+                .filter_map(|s| {
+                    let input = self.policies.get(s.policy_index)?;
+                    Some(Scope {
+                        settings: s.settings.clone(),
+                        policy: &input.policy,
+                        policy_index: s.policy_index,
+                        context: s.context.clone(),
+                        policy_display: input.policy.source().to_string(),
+                    })
+                })
+                .collect(),
+            config,
+            cwd: cwd.to_path_buf(),
+        }
+    }
+
+    fn top_policy_display(&self) -> String {
+        self.policies
+            .first()
+            .filter(|p| p.explicit)
+            .map(|p| p.display.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every explicit policy's display and text (to tell whether a change touched one).
+    fn policy_texts(&self) -> Vec<(&str, &str)> {
+        self.policies
+            .iter()
+            .filter(|p| p.explicit)
+            .map(|p| (p.display.as_str(), p.text.as_str()))
+            .collect()
+    }
+}
+
+fn load_one_policy(
+    path: &Path,
+    cwd: &Path,
+    side: Side<'_>,
+    color: bool,
+) -> Result<PolicyInput, Fatal> {
+    let display = discover::display_path(path, cwd);
+    let loaded = match side.base_text(path, cwd)? {
+        Some(text) => policy::load_policy_str(&text, &display),
+        None => policy::load_policy_file(path, &display),
+    };
+    match loaded {
+        Ok(loaded) => Ok(PolicyInput {
+            policy: loaded.policy,
+            diagnostics: loaded.diagnostics,
+            display,
+            text: loaded.source_text,
+            explicit: true,
+        }),
+        Err(err) => {
+            eprint!("{}", err.render(color));
+            Err(Fatal(format!("{display}: invalid policy{}", side.suffix())))
+        }
+    }
+}
+
+/// Resolve every setting of every scope (flag > context > config top level > default) and
+/// load each distinct policy once.
+fn build_plan(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    side: Side<'_>,
+) -> Result<Plan, Fatal> {
     let color = use_color(args.color, io::stderr().is_terminal());
-    let mut diagnostics = Vec::new();
-    let mut text = String::new();
-    let mut policy_display = String::new();
-    let mut policy = match &args.policy {
-        None => Policy::builtin_default(),
+    let from_config = |pick: fn(&Config) -> Option<&binauthz_lint::config::PathSetting>| {
+        config.and_then(|c| pick(c).map(|p| p.path.clone()))
+    };
+    let system_policy = match args
+        .system_policy
+        .clone()
+        .or_else(|| from_config(|c| c.system_policy.as_ref()))
+    {
+        None => None,
         Some(path) => {
-            let display = discover::display_path(path, cwd);
-            policy_display = display.clone();
-            let loaded = match base_text {
-                Some(text) => policy::load_policy_str(text, &display),
-                None => policy::load_policy_file(path, &display),
-            };
-            match loaded {
-                Ok(loaded) => {
-                    diagnostics = loaded.diagnostics;
-                    text = loaded.source_text;
-                    loaded.policy
-                }
+            let display = discover::display_path(&path, cwd);
+            match policy::load_system_policy_file(&path, &display) {
+                Ok(sp) => Some(sp),
                 Err(err) => {
                     eprint!("{}", err.render(color));
-                    let side = if base_text.is_some() {
-                        " (at the base commit)"
-                    } else {
-                        ""
-                    };
-                    return Err(Fatal(format!("{display}: invalid policy{side}")));
+                    return Err(Fatal(format!("{display}: invalid system policy")));
                 }
             }
         }
     };
-    if let Some(path) = &args.system_policy {
-        let display = discover::display_path(path, cwd);
-        match policy::load_system_policy_file(path, &display) {
-            Ok(sp) => policy = policy.with_system_policy(sp),
-            Err(err) => {
-                eprint!("{}", err.render(color));
-                return Err(Fatal(format!("{display}: invalid system policy")));
-            }
-        }
-    }
     // Attestors and occurrences: unreadable or malformed input is fatal, with its location.
-    let attestors = match &args.attestors {
+    let attestors = match args
+        .attestors
+        .clone()
+        .or_else(|| from_config(|c| c.attestors.as_ref()))
+    {
         None => None,
         Some(path) => Some(
-            binauthz_lint::attest::AttestorSet::load(path)
+            binauthz_lint::attest::AttestorSet::load(&path)
                 .map_err(|e| Fatal(format!("invalid --attestors input: {e}")))?,
         ),
     };
-    let attestations = match &args.attestations {
+    let attestations = match args
+        .attestations
+        .clone()
+        .or_else(|| from_config(|c| c.attestations.as_ref()))
+    {
         None => None,
         Some(path) => Some(
-            binauthz_lint::attest::AttestationStore::load(path)
+            binauthz_lint::attest::AttestationStore::load(&path)
                 .map_err(|e| Fatal(format!("invalid --attestations input: {e}")))?,
         ),
     };
-    if attestors.is_some() || attestations.is_some() {
-        policy = policy.with_attestations(attestors, attestations);
+    let mut attestation_inputs = Some((attestors, attestations));
+    let mut shared_from: Option<usize> = None;
+
+    let top_policy = args
+        .policy
+        .clone()
+        .or_else(|| from_config(|c| c.policy.as_ref()));
+    let cluster_flag = match (&args.cluster, config) {
+        (None, _) => None,
+        (Some(value), Some(config)) => Some(config.resolve_cluster(value).map_err(Fatal)?),
+        (Some(value), None) => Some(
+            binauthz_lint::config::resolve_cluster(&Default::default(), value).map_err(|e| {
+                Fatal(format!(
+                    "--cluster: {e} (aliases come from a config file's `clusters:`)"
+                ))
+            })?,
+        ),
+    };
+    let base_namespace = args
+        .namespace
+        .clone()
+        .or_else(|| config.and_then(|c| c.namespace.clone()))
+        .unwrap_or_else(|| "default".to_string());
+    let base_settings = ScanSettings {
+        namespace: base_namespace.clone(),
+        cluster: cluster_flag.clone(),
+        limits: Limits {
+            max_depth: args.max_depth,
+            alias_budget: args.alias_budget,
+            max_documents: args.max_documents,
+        },
+        max_file_size: args.max_file_size,
+        lenient_breakglass: args.lenient_breakglass,
+    };
+
+    // (policy path or None for the built-in default, settings, context name)
+    let mut wanted: Vec<(Option<std::path::PathBuf>, ScanSettings, Option<String>)> =
+        vec![(top_policy.clone(), base_settings.clone(), None)];
+    for context in config.map(|c| c.contexts.as_slice()).unwrap_or_default() {
+        let mut settings = base_settings.clone();
+        if let (None, Some(ns)) = (&args.namespace, &context.namespace) {
+            settings.namespace = ns.clone();
+        }
+        if cluster_flag.is_none() {
+            settings.cluster.clone_from(&context.cluster);
+        }
+        let policy = args
+            .policy
+            .clone()
+            .or_else(|| context.policy.as_ref().map(|p| p.path.clone()))
+            .or_else(|| top_policy.clone());
+        wanted.push((policy, settings, Some(context.name.clone())));
     }
-    Ok(PolicyInput {
-        policy,
-        diagnostics,
-        display: policy_display,
-        text,
+
+    let mut policies: Vec<PolicyInput> = Vec::new();
+    let mut index_of: Vec<(Option<std::path::PathBuf>, usize)> = Vec::new();
+    let mut scopes = Vec::new();
+    for (path, settings, context) in wanted {
+        let key = path
+            .as_deref()
+            .map(|p| binauthz_lint::report::paths::normalize(&cwd.join(p)));
+        let policy_index = match index_of.iter().find(|(k, _)| *k == key) {
+            Some((_, i)) => *i,
+            None => {
+                let mut input = match &path {
+                    None => PolicyInput {
+                        policy: Policy::builtin_default(),
+                        diagnostics: Vec::new(),
+                        display: String::new(),
+                        text: String::new(),
+                        explicit: false,
+                    },
+                    Some(path) => load_one_policy(path, cwd, side, color)?,
+                };
+                if let Some(sp) = &system_policy {
+                    input.policy = input.policy.with_system_policy(sp.clone());
+                }
+                input.policy = match (shared_from, attestation_inputs.take()) {
+                    (Some(first), _) => match policies.get(first) {
+                        Some(first) => input.policy.with_attestations_of(&first.policy),
+                        None => input.policy,
+                    },
+                    (None, Some((None, None))) | (None, None) => input.policy,
+                    (None, Some((attestors, store))) => {
+                        shared_from = Some(policies.len());
+                        input.policy.with_attestations(attestors, store)
+                    }
+                };
+                policies.push(input);
+                index_of.push((key, policies.len() - 1));
+                policies.len() - 1
+            }
+        };
+        scopes.push(PlannedScope {
+            settings,
+            policy_index,
+            context,
+        });
+    }
+    Ok(Plan { policies, scopes })
+}
+
+/// `--config`, `--no-config`, or discovery (contract §5). An invalid file is fatal.
+fn load_config(args: &ScanArgs, cwd: &Path) -> Result<Option<Config>, Fatal> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None => match binauthz_lint::config::discover(cwd) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let display = discover::display_path(&path, cwd);
+    Config::load(&path, &display, cwd).map(Some).map_err(|err| {
+        eprint!(
+            "{}",
+            err.render(use_color(args.color, io::stderr().is_terminal()))
+        );
+        Fatal(format!("{display}: invalid config"))
     })
 }
 
@@ -175,20 +449,13 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build_global();
-    let settings = ScanSettings {
-        namespace: args.namespace.clone(),
-        cluster: args.cluster.clone(),
-        limits: Limits {
-            max_depth: args.max_depth,
-            alias_budget: args.alias_budget,
-            max_documents: args.max_documents,
-        },
-        max_file_size: args.max_file_size,
-        lenient_breakglass: args.lenient_breakglass,
-    };
-    let policy_input = load_policy(args, &cwd, None)?;
-    let candidates =
+    let config = load_config(args, &cwd)?;
+    let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
+    let mut candidates =
         discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
+    if let Some(config) = &config {
+        exclude(&mut candidates, config, &cwd);
+    }
     let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
         let mut bytes = Vec::new();
         io::stdin()
@@ -200,14 +467,10 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     } else {
         None
     };
-    let mut report = run::run(
-        &candidates,
-        stdin_text.as_deref(),
-        &settings,
-        &policy_input.policy,
-        jobs,
-    );
-    policy_passes(&mut report, args, policy_input, &settings);
+    let scopes = plan.scopes(config.as_ref(), &cwd);
+    let mut report = run::run(&candidates, stdin_text.as_deref(), &scopes, jobs);
+    policy_passes(&mut report, &plan);
+    report.summary.config = config.as_ref().map(|c| c.display.clone());
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {
@@ -216,19 +479,14 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     };
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
-        let (mut base_report, policy_changed) = scan_base(args, &cwd, rev, &settings)?;
+        let (mut base_report, policy_changed) = scan_base(args, &cwd, rev, config.as_ref(), &plan)?;
         base_report.assign_fingerprints(&context.paths);
         Baseline::from_report(&base_report).apply(&mut report);
-        let policy_display = args
-            .policy
-            .as_deref()
-            .map(|p| discover::display_path(p, &cwd))
-            .unwrap_or_default();
         binauthz_lint::baseline::explain_new(
             &mut report,
             &base_report,
             policy_changed,
-            &policy_display,
+            &plan.top_policy_display(),
         );
     } else if let Some(path) = &args.baseline {
         Baseline::load(path).map_err(Fatal)?.apply(&mut report);
@@ -258,10 +516,14 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         })?;
     }
     let threshold = match args.fail_on {
-        FailOn::Error => Some(Level::Error),
-        FailOn::Warning => Some(Level::Warning),
-        FailOn::Note => Some(Level::Note),
-        FailOn::Never => None,
+        Some(FailOn::Error) => Some(Level::Error),
+        Some(FailOn::Warning) => Some(Level::Warning),
+        Some(FailOn::Note) => Some(Level::Note),
+        Some(FailOn::Never) => None,
+        None => config
+            .as_ref()
+            .and_then(|c| c.fail_on)
+            .map_or(Some(Level::Warning), |f| f.threshold()),
     };
     let failed = matches!((threshold, report.max_level()), (Some(t), Some(max)) if max >= t);
     // The process exits next: freeing a report of tens of thousands of workloads one string
@@ -270,66 +532,77 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     Ok(u8::from(failed))
 }
 
-/// The policy's own findings: usage lint, validation warnings, attestors it lacks.
-fn policy_passes(
-    report: &mut Report,
-    args: &ScanArgs,
-    input: PolicyInput,
-    settings: &ScanSettings,
-) {
-    let PolicyInput {
-        policy,
-        mut diagnostics,
-        display,
-        text,
-    } = input;
-    if args.policy.is_some() {
-        diagnostics.extend(run::lint_policy_usage(
-            report,
-            &policy,
-            settings.cluster.as_deref(),
-        ));
+/// `exclude:` of the config: matching files are counted as skipped (`excluded`), not read.
+fn exclude(candidates: &mut discover::Candidates, config: &Config, cwd: &Path) {
+    for candidate in candidates.values_mut() {
+        if let discover::Candidate::Read { path, .. } = candidate {
+            let abs = paths::normalize(&cwd.join(&*path));
+            if config.is_excluded(&abs) {
+                *candidate = discover::Candidate::Skip { reason: "excluded" };
+            }
+        }
     }
-    run::add_policy_findings(report, &diagnostics, &text);
-    if args.policy.is_some() {
-        run::attestor_missing_findings(report, &display, &text);
+}
+
+/// Each policy's own findings: usage lint, validation warnings, attestors it lacks — over
+/// the workloads that policy evaluated.
+fn policy_passes(report: &mut Report, plan: &Plan) {
+    for (index, input) in plan.policies.iter().enumerate() {
+        let uses = |w: &binauthz_lint::report::WorkloadReport| {
+            plan.scopes
+                .get(w.scope_index)
+                .is_some_and(|s| s.policy_index == index)
+        };
+        let mut diagnostics = input.diagnostics.clone();
+        if input.explicit {
+            diagnostics.extend(run::lint_policy_usage(report, &input.policy, uses));
+        }
+        run::add_policy_findings(report, &diagnostics, &input.text);
+        if input.explicit {
+            run::attestor_missing_findings(report, &input.display, &input.text, uses);
+        }
     }
 }
 
 /// PR mode: the full report of the merge base of REV and HEAD, read from git objects. A
-/// policy file inside the repository is read from the base commit too (so a PR that
-/// tightens the policy shows what it newly denies); one outside is shared by both sides.
-/// Also says whether the policy differs between the two sides.
+/// policy or config file inside the repository is read from the base commit too (so a PR
+/// that tightens the policy shows what it newly denies); one outside is shared by both
+/// sides. Also says whether a policy differs between the two sides.
 fn scan_base(
     args: &ScanArgs,
     cwd: &Path,
     rev: &str,
-    settings: &ScanSettings,
+    head_config: Option<&Config>,
+    head_plan: &Plan,
 ) -> Result<(Report, bool), Fatal> {
     let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
-    let base_policy_text = match args.policy.as_deref().and_then(|p| base.relative(p, cwd)) {
-        Some(rel) => match base.read(&rel).map_err(|e| Fatal(e.to_string()))? {
-            Some(bytes) => Some(
-                String::from_utf8(bytes)
-                    .map_err(|_| Fatal(format!("{rel} at the base commit is not UTF-8 text")))?,
-            ),
-            // Added by the change: the base is judged by the new policy.
-            None => None,
-        },
+    let side = Side::Base(&base);
+    let base_config = match head_config {
         None => None,
+        Some(config) => match side.base_text(&config.file, cwd)? {
+            None => None,
+            Some(text) => Some(
+                Config::from_text(text, &config.file, &config.display, cwd).map_err(|err| {
+                    eprint!(
+                        "{}",
+                        err.render(use_color(args.color, io::stderr().is_terminal()))
+                    );
+                    Fatal(format!(
+                        "{}: invalid config (at the base commit)",
+                        config.display
+                    ))
+                })?,
+            ),
+        },
     };
-    let policy_changed = match (&base_policy_text, args.policy.as_deref()) {
-        (Some(base_text), Some(path)) => {
-            std::fs::read_to_string(path).ok().as_ref() != Some(base_text)
-        }
-        _ => false,
-    };
-    let input = load_policy(args, cwd, base_policy_text.as_deref())?;
-    let mut report = base
-        .scan(cwd, settings, &input.policy)
-        .map_err(|e| Fatal(e.to_string()))?;
-    policy_passes(&mut report, args, input, settings);
+    // A config the change adds: the base is judged by the new one.
+    let config = base_config.as_ref().or(head_config);
+    let plan = build_plan(args, cwd, config, side)?;
+    let policy_changed = plan.policy_texts() != head_plan.policy_texts();
+    let scopes = plan.scopes(config, cwd);
+    let mut report = base.scan(cwd, &scopes).map_err(|e| Fatal(e.to_string()))?;
+    policy_passes(&mut report, &plan);
     Ok((report, policy_changed))
 }
 

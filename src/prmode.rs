@@ -4,9 +4,9 @@
 
 use crate::discover;
 use crate::git::{GitError, Repo};
-use crate::policy::Policy;
 use crate::report::Report;
-use crate::scan::{self, FileResult, ScanSettings};
+use crate::scan::{self, FileResult};
+use crate::scope::Scopes;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -106,12 +106,8 @@ impl BaseTree {
     /// Scan the base tree the way discovery scans a work tree: `.yaml`/`.yml`/`.json` files
     /// under the scanned paths (an explicitly named file whatever its extension), hidden files
     /// and folders skipped, Helm chart templates skipped, every file counted.
-    pub fn scan(
-        &self,
-        cwd: &Path,
-        settings: &ScanSettings,
-        policy: &Policy,
-    ) -> Result<Report, GitError> {
+    pub fn scan(&self, cwd: &Path, scopes: &Scopes<'_, '_>) -> Result<Report, GitError> {
+        let settings = &scopes.top().settings;
         let files = self.repo.tree_files(&self.commit)?;
         let charts: BTreeSet<&str> = files
             .iter()
@@ -154,13 +150,22 @@ impl BaseTree {
             .into_par_iter()
             .map(|(file, bytes)| {
                 let shown = display(&file.path);
+                let abs = top.join(&file.path);
+                let index = scopes.index_for(Some(&abs));
+                let scope = scopes.get(index);
                 let result = match crate::run::decode_text(bytes) {
+                    _ if scopes.config.is_some_and(|c| c.is_excluded(&abs)) => {
+                        FileResult::skipped(&shown, "excluded")
+                    }
                     Err(reason) => FileResult::skipped(&shown, reason),
                     Ok(text) if text.contains("{{") && in_chart(&file.path) => {
                         FileResult::skipped(&shown, "helm-template")
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        scan::scan_text(&shown, &text, settings, policy)
+                        let mut result =
+                            scan::scan_text(&shown, &text, &scope.settings, scope.policy);
+                        scopes.stamp(index, &mut result);
+                        result
                     }))
                     .unwrap_or_else(|_| FileResult::skipped(&shown, "unreadable")),
                 };
@@ -175,8 +180,7 @@ impl BaseTree {
         results.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(crate::run::assemble(
             results.into_iter().map(|(_, r)| r).collect(),
-            settings,
-            policy,
+            scopes.top().policy,
         ))
     }
 }

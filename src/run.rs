@@ -4,7 +4,8 @@ use crate::discover::{self, Candidate, Candidates};
 use crate::policy::Policy;
 use crate::report::{Finding, Location, Report, Skipped};
 use crate::rules::Level;
-use crate::scan::{self, FileResult, ScanSettings};
+use crate::scan::{self, FileResult};
+use crate::scope::Scopes;
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;
@@ -45,9 +46,14 @@ fn process_candidate(
     display: &str,
     candidate: &Candidate,
     stdin_text: Option<&str>,
-    settings: &ScanSettings,
-    policy: &Policy,
+    scopes: &Scopes<'_, '_>,
 ) -> FileResult {
+    let index = match candidate {
+        Candidate::Read { path, .. } => scopes.index_for(Some(path)),
+        _ => scopes.index_for(None),
+    };
+    let scope = scopes.get(index);
+    let settings = &scope.settings;
     let text = match candidate {
         Candidate::Skip { reason } => return FileResult::skipped(display, reason),
         Candidate::Stdin => match stdin_text {
@@ -64,15 +70,16 @@ fn process_candidate(
             Err(reason) => return FileResult::skipped(display, reason),
         },
     };
-    scan::scan_text(display, &text, settings, policy)
+    let mut result = scan::scan_text(display, &text, settings, scope.policy);
+    scopes.stamp(index, &mut result);
+    result
 }
 
 /// Run the whole scan. `stdin_text` is the content of `-` when given.
 pub fn run(
     candidates: &Candidates,
     stdin_text: Option<&str>,
-    settings: &ScanSettings,
-    policy: &Policy,
+    scopes: &Scopes<'_, '_>,
     jobs: usize,
 ) -> Report {
     let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
@@ -95,7 +102,7 @@ pub fn run(
             .filter_map(|&i| list.get(i).map(|entry| (i, entry)))
             .map(|(i, (display, candidate))| {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    process_candidate(display, candidate, stdin_text, settings, policy)
+                    process_candidate(display, candidate, stdin_text, scopes)
                 }))
                 .unwrap_or_else(|panic| internal_error(display, panic));
                 (i, result)
@@ -113,7 +120,7 @@ pub fn run(
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     };
-    assemble(results, settings, policy)
+    assemble(results, scopes.top().policy)
 }
 
 fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileResult {
@@ -136,7 +143,7 @@ fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileRe
 }
 
 /// Merge per-file results in display-path order into one sorted report.
-pub fn assemble(results: Vec<FileResult>, settings: &ScanSettings, policy: &Policy) -> Report {
+pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
     let mut report = Report::new(policy.source());
     let mut first_helm: Option<String> = None;
     let mut helm_count = 0usize;
@@ -147,7 +154,7 @@ pub fn assemble(results: Vec<FileResult>, settings: &ScanSettings, policy: &Poli
             if reason == "helm-template" {
                 helm_count += 1;
                 first_helm.get_or_insert_with(|| result.display.clone());
-            } else if !matches!(reason.as_str(), "not-a-manifest" | "empty") {
+            } else if !matches!(reason.as_str(), "not-a-manifest" | "empty" | "excluded") {
                 report.findings.push(Finding::new(
                     "file-skipped",
                     Level::Note,
@@ -175,7 +182,7 @@ pub fn assemble(results: Vec<FileResult>, settings: &ScanSettings, policy: &Poli
             Location::file_start(&first),
         ));
     }
-    report.audit_events = crate::audit::events(&report.workloads, settings);
+    report.audit_events = crate::audit::events(&report.workloads);
     report.finish();
     report
 }
@@ -259,22 +266,23 @@ pub fn add_policy_findings(
 }
 
 /// The policy's scope-dependent lint (`policy-unused-pattern`, `policy-unused-rule`) over
-/// every image and pod context of a finished scan.
+/// every image and pod context of a finished scan that `uses_policy` says this policy
+/// evaluated (each workload with its own cluster).
 pub fn lint_policy_usage(
     report: &Report,
     policy: &Policy,
-    cluster: Option<&str>,
+    uses_policy: impl Fn(&crate::report::WorkloadReport) -> bool,
 ) -> Vec<crate::policy::PolicyDiagnostic> {
-    let images: Vec<&str> = report
-        .workloads
+    let workloads: Vec<&crate::report::WorkloadReport> =
+        report.workloads.iter().filter(|w| uses_policy(w)).collect();
+    let images: Vec<&str> = workloads
         .iter()
         .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
         .collect();
-    let contexts: Vec<crate::decision::PodContext<'_>> = report
-        .workloads
+    let contexts: Vec<crate::decision::PodContext<'_>> = workloads
         .iter()
         .map(|w| crate::decision::PodContext {
-            cluster,
+            cluster: w.cluster.as_deref(),
             namespace: &w.namespace,
             service_account: &w.service_account,
         })
@@ -285,10 +293,20 @@ pub fn lint_policy_usage(
 /// `attestor-missing`: a REQUIRE_ATTESTATION rule decided scanned images, but the definition
 /// of one of its attestors was not supplied, so those images are denied. One warning per
 /// attestor, at its name in the policy file.
-pub fn attestor_missing_findings(report: &mut Report, policy_display: &str, policy_text: &str) {
+pub fn attestor_missing_findings(
+    report: &mut Report,
+    policy_display: &str,
+    policy_text: &str,
+    uses_policy: impl Fn(&crate::report::WorkloadReport) -> bool,
+) {
     use std::collections::BTreeMap;
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
-    for image in report.workloads.iter().flat_map(|w| &w.images) {
+    for image in report
+        .workloads
+        .iter()
+        .filter(|w| uses_policy(w))
+        .flat_map(|w| &w.images)
+    {
         for check in &image.verdict.attestors {
             if !check.verified && check.detail == crate::attest::ATTESTOR_NOT_SUPPLIED_DETAIL {
                 *missing.entry(check.attestor.clone()).or_default() += 1;

@@ -256,6 +256,7 @@ fn evaluate_workload(
         api_group: k8s::api_group(&workload.object.api_version).to_string(),
         route: workload.route.template.join("."),
         cluster: settings.cluster.clone(),
+        context: None,
     };
     let images: Vec<ImageReport> = workload
         .containers
@@ -416,6 +417,7 @@ fn evaluate_workload(
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
         service_account: workload.service_account.clone(),
+        scope: None,
         policy_decision,
         admitted: policy_decision != PolicyDecision::Deny || effective,
         breakglass,
@@ -430,6 +432,8 @@ fn evaluate_workload(
         } else {
             Vec::new()
         },
+        scope_index: 0,
+        cluster: settings.cluster.clone(),
     });
 }
 

@@ -37,9 +37,10 @@ fn fixture_report(jobs: usize) -> Report {
     let loaded = policy::load_policy_str(&policy_text, POLICY_DISPLAY).unwrap();
     let candidates = discover::discover(std::slice::from_ref(&dir), &dir, jobs).unwrap();
     let settings = ScanSettings::default();
-    let mut report = run::run(&candidates, None, &settings, &loaded.policy, jobs);
+    let scopes = binauthz_lint::scope::Scopes::single(settings, &loaded.policy);
+    let mut report = run::run(&candidates, None, &scopes, jobs);
     let mut diagnostics = loaded.diagnostics.clone();
-    diagnostics.extend(run::lint_policy_usage(&report, &loaded.policy, None));
+    diagnostics.extend(run::lint_policy_usage(&report, &loaded.policy, |_| true));
     run::add_policy_findings(&mut report, &diagnostics, &loaded.source_text);
     // Normalise the tool version in snapshots.
     report.tool.version = "0.0.0-snapshot";

@@ -150,7 +150,7 @@ fn sort(diags: &mut [PolicyDiagnostic]) {
 }
 
 /// How a node reads to a user: "a string", "an integer", "a list", ...
-fn describe(tree: &Tree, node: NodeId) -> &'static str {
+pub(crate) fn describe(tree: &Tree, node: NodeId) -> &'static str {
     if tree.seq(node).is_some() {
         return "a list";
     }
@@ -218,7 +218,7 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest known name, when it is close enough to be a likely typo.
-fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     known
         .into_iter()

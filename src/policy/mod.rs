@@ -10,6 +10,7 @@
 mod eval;
 mod lint;
 mod load;
+pub(crate) use load::{describe, suggest};
 pub mod pattern;
 mod render;
 mod system;
@@ -400,6 +401,13 @@ impl Policy {
     /// `policy.source` of the JSON report: the file as given, or `<built-in default>`.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Share another policy's attestors and occurrences (loaded once per run, whatever the
+    /// number of policies that use them).
+    pub fn with_attestations_of(mut self, other: &Policy) -> Policy {
+        self.attestation = std::sync::Arc::clone(&other.attestation);
+        self
     }
 
     /// Use an exported system policy instead of the built-in approximate list.

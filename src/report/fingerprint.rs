@@ -121,6 +121,7 @@ mod tests {
             api_group: "apps".to_string(),
             route: "spec.template".to_string(),
             cluster: Some("us-central1.prod".to_string()),
+            context: None,
         });
         f.container = Some("web".to_string());
         f.container_type = Some("container");

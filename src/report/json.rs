@@ -96,7 +96,7 @@ mod tests {
             let results = (0..files)
                 .map(|i| scan_text(&format!("f{i}.yaml"), manifest, &settings, &policy))
                 .collect();
-            let report = crate::run::assemble(results, &settings, &policy);
+            let report = crate::run::assemble(results, &policy);
             let mut ours = Vec::new();
             render(&report, &mut ours).expect("render");
             let mut expected = serde_json::to_vec_pretty(&report).expect("serde");

@@ -62,6 +62,9 @@ pub struct WorkloadRef {
     /// The Binary Authorization cluster key the workload was evaluated for.
     #[serde(skip)]
     pub cluster: Option<String>,
+    /// The config context it belongs to (human output, SARIF properties).
+    #[serde(skip)]
+    pub context: Option<String>,
 }
 
 /// A secondary location: the policy rule that decided, the break-glass marker, ...
@@ -201,6 +204,9 @@ pub struct WorkloadReport {
     pub name: String,
     pub namespace: String,
     pub service_account: String,
+    /// Config mode only (contract §5): the context, cluster key and policy used.
+    #[serde(flatten)]
+    pub scope: Option<ScopeInfo>,
     pub policy_decision: PolicyDecision,
     pub breakglass: Option<Breakglass>,
     pub admitted: bool,
@@ -210,6 +216,20 @@ pub struct WorkloadReport {
     pub pod_labels: Vec<(String, String)>,
     #[serde(skip)]
     pub pod_annotations: Vec<(String, String)>,
+    /// The scope (see `scope::Scopes`) the workload was evaluated in.
+    #[serde(skip)]
+    pub scope_index: usize,
+    /// The cluster key it was evaluated for (audit events, policy lint).
+    #[serde(skip)]
+    pub cluster: Option<String>,
+}
+
+/// What a config file decided for a workload (JSON `workloads[].context/cluster/policy`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScopeInfo {
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub policy: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -238,6 +258,10 @@ pub struct Summary {
     pub dryrun_denied: usize,
     pub breakglass: usize,
     pub findings: FindingCounts,
+    /// The config file used (contract §5); absent without one, so that output without a
+    /// config stays as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// Baseline mode only (contract §8): findings not in the baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<usize>,

@@ -688,6 +688,7 @@ mod tests {
             api_group: "apps".to_string(),
             route: "spec.template".to_string(),
             cluster: None,
+            context: None,
         });
         f.container = Some("web".to_string());
         f.image = Some("nginx".to_string());
