@@ -809,7 +809,11 @@ impl<'t> Loader<'t> {
         };
         if parsed.is_none() {
             let span = self.tree.span(node);
-            let help = crate::policy::suggest(&value, FAIL_ON.iter().copied());
+            let help = FAIL_ON
+                .iter()
+                .copied()
+                .find(|known| !value.is_empty() && known.starts_with(value.as_str()))
+                .or_else(|| crate::policy::suggest(&value, FAIL_ON.iter().copied()));
             let d = self.error(
                 span,
                 format!(

@@ -87,6 +87,17 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
             current_file = Some(finding.location.file.as_str());
         }
         writeln!(out, "{}", render_finding(finding, &renderer, &paint))?;
+        if let Some(w) = finding.workload.as_ref().filter(|w| w.context.is_some()) {
+            let context = terminal_safe(w.context.as_deref().unwrap_or_default());
+            match &w.cluster {
+                Some(cluster) => writeln!(
+                    out,
+                    "  = context: {context} (cluster {})",
+                    terminal_safe(cluster)
+                )?,
+                None => writeln!(out, "  = context: {context}")?,
+            }
+        }
         if let Some(cause) = finding.baseline_cause {
             writeln!(out, "  = new in this change: {cause}")?;
         }

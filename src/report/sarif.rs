@@ -540,6 +540,11 @@ fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
         .or_else(|| marker.map(|(w, _)| *w))
         .or_else(|| index.workload(finding));
     props.insert("document".to_string(), Value::from(loc.document));
+    // Config mode (contract §5): the context and cluster the workload was evaluated for.
+    if let Some(scope) = workload.and_then(|w| w.scope.as_ref()) {
+        props.insert("context".to_string(), json!(scope.context));
+        props.insert("cluster".to_string(), json!(scope.cluster));
+    }
     if let Some(w) = workload {
         props.insert(
             "workload".to_string(),

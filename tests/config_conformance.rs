@@ -1,0 +1,84 @@
+//! The config file (contract §5) and approved exceptions (§7) through the CLI:
+//! `testdata/conformance/config.yaml` and `exceptions.yaml` (their headers say the format).
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn strings(case: &Value, key: &str) -> Vec<String> {
+    case.get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|s| s.as_str().expect("string").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn run_table(relative: &str, minimum: usize) {
+    let cases = common::load_table(relative);
+    let mut ran = 0;
+    for case in &cases {
+        if case.get("skip").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let name = case["name"].as_str().expect("name");
+        let dir = tempfile::tempdir().expect("tempdir");
+        if case.get("git").and_then(Value::as_bool) == Some(true) {
+            std::fs::create_dir(dir.path().join(".git")).expect(".git");
+        }
+        for (path, content) in case["files"].as_object().expect("files") {
+            let file = dir.path().join(path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&file, content.as_str().expect("file content")).expect("write");
+        }
+        let cwd = match case.get("cwd").and_then(Value::as_str) {
+            Some(sub) => dir.path().join(sub),
+            None => dir.path().to_path_buf(),
+        };
+        let mut cmd = Command::cargo_bin("binauthz-lint").expect("binary");
+        cmd.current_dir(&cwd).args(strings(case, "args"));
+        let output = cmd.output().expect("run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let context = format!("case `{name}`\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+        assert_eq!(
+            output.status.code(),
+            case["exit"].as_i64().map(|c| c as i32),
+            "{context}"
+        );
+        if let Some(expected) = case.get("json") {
+            let actual: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("{context}\nnot JSON: {e}"));
+            common::assert_subset(expected, &actual, name);
+        }
+        for text in strings(case, "stdout") {
+            assert!(
+                stdout.contains(&text),
+                "{context}\nmissing in stdout: {text}"
+            );
+        }
+        for text in strings(case, "stderr") {
+            assert!(
+                stderr.contains(&text),
+                "{context}\nmissing in stderr: {text}"
+            );
+        }
+        for text in strings(case, "absent") {
+            assert!(
+                !stdout.contains(&text),
+                "{context}\nunexpected in stdout: {text}"
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= minimum, "{relative}: only {ran} cases ran");
+}
+
+#[test]
+fn config_table() {
+    run_table("testdata/conformance/config.yaml", 40);
+}
