@@ -147,17 +147,24 @@ impl Side<'_> {
     /// tree's file (the head side, a file outside the repository, or one the change adds —
     /// then the base is judged by the new file).
     fn base_text(self, path: &Path, cwd: &Path) -> Result<Option<String>, Fatal> {
+        Ok(match self.lookup(path, cwd)? {
+            BaseFile::Text(text) => Some(text),
+            BaseFile::Outside | BaseFile::Absent => None,
+        })
+    }
+
+    fn lookup(self, path: &Path, cwd: &Path) -> Result<BaseFile, Fatal> {
         let Side::Base(base) = self else {
-            return Ok(None);
+            return Ok(BaseFile::Outside);
         };
         let Some(rel) = base.relative(path, cwd) else {
-            return Ok(None);
+            return Ok(BaseFile::Outside);
         };
         match base.read(&rel).map_err(|e| Fatal(e.to_string()))? {
             Some(bytes) => String::from_utf8(bytes)
-                .map(Some)
+                .map(BaseFile::Text)
                 .map_err(|_| Fatal(format!("{rel} at the base commit is not UTF-8 text"))),
-            None => Ok(None),
+            None => Ok(BaseFile::Absent),
         }
     }
 
@@ -167,6 +174,15 @@ impl Side<'_> {
             Side::Base(_) => " (at the base commit)",
         }
     }
+}
+
+/// A settings file as the base commit has it.
+enum BaseFile {
+    /// Outside the repository (or the head side): both sides share the work tree's file.
+    Outside,
+    /// Inside the repository, but the change adds it.
+    Absent,
+    Text(String),
 }
 
 /// A loaded policy with what its findings need (warnings are reported in the policy file).
@@ -578,26 +594,29 @@ fn scan_base(
     let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
     let side = Side::Base(&base);
-    let base_config = match head_config {
-        None => None,
-        Some(config) => match side.base_text(&config.file, cwd)? {
-            None => None,
-            Some(text) => Some(
-                Config::from_text(text, &config.file, &config.display, cwd).map_err(|err| {
-                    eprint!(
-                        "{}",
-                        err.render(use_color(args.color, io::stderr().is_terminal()))
-                    );
-                    Fatal(format!(
-                        "{}: invalid config (at the base commit)",
-                        config.display
-                    ))
-                })?,
-            ),
+    // A config inside the repository is read per side; one the change adds means the base
+    // had none (its new contexts are part of what the change introduces); one outside the
+    // repository is shared by both sides.
+    let color = use_color(args.color, io::stderr().is_terminal());
+    let (base_config, shared) = match head_config {
+        None => (None, None),
+        Some(config) => match side.lookup(&config.file, cwd)? {
+            BaseFile::Outside => (None, Some(config)),
+            BaseFile::Absent => (None, None),
+            BaseFile::Text(text) => {
+                let loaded =
+                    Config::from_text(text, &config.file, &config.display, cwd).map_err(|err| {
+                        eprint!("{}", err.render(color));
+                        Fatal(format!(
+                            "{}: invalid config (at the base commit)",
+                            config.display
+                        ))
+                    })?;
+                (Some(loaded), None)
+            }
         },
     };
-    // A config the change adds: the base is judged by the new one.
-    let config = base_config.as_ref().or(head_config);
+    let config = base_config.as_ref().or(shared);
     let plan = build_plan(args, cwd, config, side)?;
     let policy_changed = plan.policy_texts() != head_plan.policy_texts();
     let scopes = plan.scopes(config, cwd);

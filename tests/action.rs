@@ -84,7 +84,8 @@ fn action_inputs_outputs_and_pins() {
         ("namespace", None),
         ("attestors", None),
         ("attestations", None),
-        ("fail-on", Some("warning")),
+        ("fail-on", None),
+        ("config", None),
         ("since", None),
         ("sarif-file", Some("binauthz-lint.sarif")),
         ("upload-sarif", Some("true")),
@@ -653,6 +654,56 @@ fn action_with_a_policy_reports_denied_workloads() {
     );
     assert_eq!(run.uploads.len(), 1);
     assert_eq!(run.last_exit, Some(1));
+}
+
+/// The monorepo fixture through the Action's steps: discovery and the `config` input give
+/// each workload its own cluster's verdict.
+#[test]
+fn action_with_a_config_file_evaluates_each_cluster() {
+    let ws = tempfile::tempdir().expect("tempdir");
+    copy_tree(&common::fixture("testdata/monorepo"), ws.path());
+    for (inputs, name) in [
+        (vec![], "discovered"),
+        (vec![("config", ".binauthz-lint.yaml")], "config input"),
+    ] {
+        let run = run_action(ws.path(), &inputs);
+        assert_eq!(run.scan_output("exit-code"), Some("1"), "{name}: {run:#?}");
+        assert_eq!(run.output("denied"), Some("1"), "{name}: {run:#?}");
+        let log = run.log("Scan manifests");
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with("::error ")
+                    && l.contains("file=clusters/prod-us/payments.yaml")),
+            "{name}: {log}"
+        );
+        assert!(
+            log.lines().any(
+                |l| l.starts_with("::warning ") && l.contains("file=clusters/prod-eu/web.yaml")
+            ),
+            "{name}: {log}"
+        );
+        assert!(
+            !log.contains("file=clusters/staging/web.yaml"),
+            "{name}: staging allows everything: {log}"
+        );
+    }
+    // `config: none` ignores the file: the built-in default policy admits everything.
+    let run = run_action(ws.path(), &[("config", "none")]);
+    assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
+    assert_eq!(run.output("denied"), Some("0"), "{run:#?}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 #[test]

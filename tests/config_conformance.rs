@@ -82,3 +82,31 @@ fn run_table(relative: &str, minimum: usize) {
 fn config_table() {
     run_table("testdata/conformance/config.yaml", 40);
 }
+
+/// The monorepo fixture (two production clusters under one policy, staging under another
+/// project's policy): one run, each workload with its own cluster's verdict.
+#[test]
+fn monorepo_fixture_gives_each_cluster_its_verdict() {
+    let dir = common::fixture("testdata/monorepo");
+    let output = Command::cargo_bin("binauthz-lint")
+        .expect("binary")
+        .current_dir(&dir)
+        .args(["scan", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let expected: Value = serde_json::json!({
+        "summary": {"config": ".binauthz-lint.yaml", "workloads": 3, "denied": 1, "dryrunDenied": 1},
+        "workloads": [
+            {"name": "web", "namespace": "web", "context": "prod-eu", "cluster": "europe-west1.prod-eu",
+             "policy": "policy/prod.yaml", "policyDecision": "dryrun-deny", "admitted": true},
+            {"name": "payments", "context": "prod-us", "cluster": "us-central1.prod-us",
+             "policy": "policy/prod.yaml", "policyDecision": "deny", "admitted": false,
+             "images": [{"decision": "allow", "reason": "allowlist"}, {"decision": "deny", "rule": "cluster:us-central1.prod-us"}]},
+            {"name": "web", "namespace": "staging", "context": "staging", "cluster": "us-central1.staging",
+             "policy": "policy/staging.yaml", "policyDecision": "allow"},
+        ],
+    });
+    common::assert_subset(&expected, &report, "monorepo");
+}

@@ -180,6 +180,49 @@ fn a_policy_in_the_repository_is_read_per_side() {
     assert_eq!(denied["baselineCause"], "policy changed");
 }
 
+/// The config file is read per side too: a change that moves a folder to a stricter
+/// cluster introduces that cluster's denials; one that adds the config introduces its
+/// contexts.
+#[test]
+fn a_config_in_the_repository_is_read_per_side() {
+    const CLUSTER_POLICY: &str = "defaultAdmissionRule:\n  evaluationMode: ALWAYS_ALLOW\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\nclusterAdmissionRules:\n  us-central1.prod:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n";
+    let config = |cluster: &str| {
+        format!(
+            "version: 1\ncontexts:\n  - name: apps\n    paths: [\"apps/**\"]\n    cluster: {cluster}\n"
+        )
+    };
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", CLUSTER_POLICY);
+    write(root, "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    write(root, ".binauthz-lint.yaml", &config("us-central1.staging"));
+    commit_all(root, "base");
+    git(root, &["checkout", "-q", "-b", "to-prod"]);
+    write(root, ".binauthz-lint.yaml", &config("us-central1.prod"));
+    commit_all(root, "deploy apps to prod");
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(image_states(&report), [("web".into(), "new".into())]);
+    assert_eq!(report["workloads"][0]["cluster"], "us-central1.prod");
+    // Unchanged config on both sides: nothing new.
+    let (code, report, stderr) = scan(root, &["--since", "HEAD"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(image_states(&report), [("web".into(), "unchanged".into())]);
+
+    // A change that adds the config: the base had no contexts.
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", CLUSTER_POLICY);
+    write(root, "apps/web.yaml", &pod("web", "gcr.io/p/web:1"));
+    commit_all(root, "base");
+    git(root, &["checkout", "-q", "-b", "add-config"]);
+    write(root, ".binauthz-lint.yaml", &config("us-central1.prod"));
+    commit_all(root, "add the config");
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(image_states(&report), [("web".into(), "new".into())]);
+}
+
 #[test]
 fn a_missing_revision_or_no_repository_is_exit_2_with_the_fetch_command() {
     let dir = repo();
