@@ -25,6 +25,11 @@ fn event(w: &WorkloadReport) -> Option<Value> {
     if dryrun {
         labels.insert(format!("{LABEL_PREFIX}dry-run"), json!("true"));
     }
+    // Not a GKE label: which reviewed exception of the config approves this break-glass, so
+    // an alert can tell approved uses from unapproved ones.
+    if let Some(id) = w.approved_by.as_deref().filter(|_| breakglass) {
+        labels.insert("binauthz-lint/approved-exception".to_string(), json!(id));
+    }
     let overridden: String = w
         .images
         .iter()

@@ -73,6 +73,12 @@ pub enum Format {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SarifSuppressed {
+    Omit,
+    Include,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
     Warning,
@@ -143,6 +149,14 @@ pub struct ScanArgs {
     /// (`new`) fail the run; `absent[]` lists those it resolves. `none` turns it off.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
+    /// The date exceptions are judged on (`YYYY-MM-DD`, for reproducible runs) [default:
+    /// today in UTC].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub today: Option<binauthz_lint::config::Date>,
+    /// SARIF: `omit` findings approved by an exception (default), or `include` them with
+    /// `suppressions` (kind external, status accepted).
+    #[arg(long, value_enum, default_value_t = SarifSuppressed::Omit)]
+    pub sarif_suppressed: SarifSuppressed,
     /// Lowest finding level that makes the exit code 1 [default: the config's `failOn`, else
     /// `warning`].
     #[arg(long, value_enum)]
@@ -186,4 +200,9 @@ fn parse_cluster(value: &str) -> Result<String, String> {
             "`{value}` is not LOCATION.NAME (e.g. us-central1-a.prod): the cluster's zone or region, a dot, and its name"
         )),
     }
+}
+
+fn parse_date(value: &str) -> Result<binauthz_lint::config::Date, String> {
+    binauthz_lint::config::Date::parse(value)
+        .ok_or_else(|| format!("`{value}` is not a date YYYY-MM-DD"))
 }

@@ -536,6 +536,13 @@ impl<'t> Loader<'t> {
             Some(s) => Some(s.to_string()),
             None => {
                 self.wrong_type(node, key, "a string");
+                // YAML reads `N`, `yes`, `1.10` as a boolean or a number: quoting keeps text.
+                if let Some(text) = self.tree.scalar(node) {
+                    let help = format!("quote it: `\"{text}\"`");
+                    if let Some(last) = self.diags.last_mut() {
+                        last.help = Some(help);
+                    }
+                }
                 None
             }
         }

@@ -8,6 +8,7 @@ pub mod breakglass;
 pub mod config;
 pub mod decision;
 pub mod discover;
+pub mod exceptions;
 pub mod git;
 pub mod k8s;
 pub mod policy;

@@ -6,7 +6,7 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use binauthz_lint::baseline::Baseline;
-use binauthz_lint::config::Config;
+use binauthz_lint::config::{Config, Date};
 use binauthz_lint::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
@@ -17,7 +17,10 @@ use binauthz_lint::scan::ScanSettings;
 use binauthz_lint::scope::{Scope, Scopes};
 use binauthz_lint::yaml::Limits;
 use clap::Parser;
-use cli::{Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, ScanArgs};
+use cli::{
+    Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, SarifSuppressed,
+    ScanArgs,
+};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -492,7 +495,13 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let context = RenderContext {
         color: use_color(args.color, stdout_is_terminal),
         paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
+        sarif_include_suppressed: args.sarif_suppressed == SarifSuppressed::Include,
     };
+    if let Some(config) = &config {
+        let today = args.today.unwrap_or_else(Date::today_utc);
+        let whole_tree = covers_folder(&args.paths, &cwd, &config.dir);
+        binauthz_lint::exceptions::apply(&mut report, config, today, &cwd, whole_tree);
+    }
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
         let (mut base_report, policy_changed) = scan_base(args, &cwd, rev, config.as_ref(), &plan)?;
@@ -546,6 +555,14 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     // at a time would only delay the exit.
     std::mem::forget(report);
     Ok(u8::from(failed))
+}
+
+/// True when one of the scanned paths is `dir` or a folder above it.
+fn covers_folder(scanned: &[std::path::PathBuf], cwd: &Path, dir: &Path) -> bool {
+    scanned
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .any(|p| dir.starts_with(paths::normalize(&cwd.join(p))))
 }
 
 /// `exclude:` of the config: matching files are counted as skipped (`excluded`), not read.
@@ -673,6 +690,7 @@ fn append_to(
 struct RenderContext {
     color: bool,
     paths: RepoPaths,
+    sarif_include_suppressed: bool,
 }
 
 impl RenderContext {
@@ -681,6 +699,7 @@ impl RenderContext {
         RenderContext {
             color: false,
             paths: self.paths.clone(),
+            sarif_include_suppressed: self.sarif_include_suppressed,
         }
     }
 
@@ -712,6 +731,7 @@ fn write_report(
             let options = report::sarif::SarifOptions {
                 paths: context.paths.clone(),
                 commit: Some(env!("BINAUTHZ_LINT_COMMIT").to_string()).filter(|c| c != "unknown"),
+                include_suppressed: context.sarif_include_suppressed,
             };
             write_to(path, |out| report::sarif::render(report, &options, out))
         }

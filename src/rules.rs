@@ -76,6 +76,21 @@ pub const RULES: &[RuleMeta] = &[
         "A YAML mapping repeats a key; Kubernetes keeps only the last value"
     ),
     rule!(
+        "exception-expired",
+        Level::Error,
+        "An approved exception has expired: the findings it matched count again"
+    ),
+    rule!(
+        "exception-expiring",
+        Level::Note,
+        "An approved exception expires within 7 days"
+    ),
+    rule!(
+        "exception-unused",
+        Level::Warning,
+        "An approved exception matches no finding of the scan"
+    ),
+    rule!(
         "file-skipped",
         Level::Note,
         "A candidate file was not evaluated (too large, binary, not UTF-8, not a regular file, ...)"

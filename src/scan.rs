@@ -434,6 +434,7 @@ fn evaluate_workload(
         },
         scope_index: 0,
         cluster: settings.cluster.clone(),
+        approved_by: None,
     });
 }
 

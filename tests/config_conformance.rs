@@ -110,3 +110,8 @@ fn monorepo_fixture_gives_each_cluster_its_verdict() {
     });
     common::assert_subset(&expected, &report, "monorepo");
 }
+
+#[test]
+fn exceptions_table() {
+    run_table("testdata/conformance/exceptions.yaml", 35);
+}

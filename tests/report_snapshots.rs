@@ -65,6 +65,7 @@ fn sarif_text(report: &Report, paths: RepoPaths) -> String {
     let options = SarifOptions {
         paths,
         commit: Some("0123456789ab".to_string()),
+        include_suppressed: false,
     };
     sarif::render(report, &options, &mut out).unwrap();
     String::from_utf8(out).unwrap()

@@ -212,6 +212,33 @@ pub fn step_summary(
         more(out, denied.len())?;
     }
 
+    let approved = report.approved_uses();
+    if !approved.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Approved exceptions")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| Workload | Rule | Exception | Owner | Ticket | Expires | Days left |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---:|")?;
+        for a in approved.iter().take(MAX_ROWS) {
+            let s = a.suppression;
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                markdown_text(&a.what),
+                a.finding.rule_id,
+                markdown_text(&s.exception_id),
+                markdown_text(s.owner.as_deref().unwrap_or("")),
+                markdown_text(s.ticket.as_deref().unwrap_or("")),
+                s.expires,
+                s.days_left
+            )?;
+        }
+        more(out, approved.len())?;
+    }
+
     let breakglass: Vec<_> = report
         .workloads
         .iter()

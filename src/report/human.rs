@@ -101,6 +101,62 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
         if let Some(cause) = finding.baseline_cause {
             writeln!(out, "  = new in this change: {cause}")?;
         }
+        if let Some(s) = &finding.suppression {
+            writeln!(
+                out,
+                "  = approved by exception {} until {} ({})",
+                terminal_safe(&s.exception_id),
+                s.expires,
+                terminal_safe(&s.reason)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let approved = report.approved_uses();
+    if !approved.is_empty() {
+        writeln!(out, "{}", paint.wrap("1", "Approved exceptions:"))?;
+        let rows: Vec<[String; 7]> = approved
+            .iter()
+            .map(|a| {
+                let s = a.suppression;
+                [
+                    terminal_safe(&a.what),
+                    a.finding.rule_id.to_string(),
+                    terminal_safe(&s.exception_id),
+                    terminal_safe(s.owner.as_deref().unwrap_or("-")),
+                    terminal_safe(s.ticket.as_deref().unwrap_or("-")),
+                    s.expires.clone(),
+                    s.days_left.to_string(),
+                ]
+            })
+            .collect();
+        let header = [
+            "workload",
+            "rule",
+            "exception",
+            "owner",
+            "ticket",
+            "expires",
+            "days left",
+        ];
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: Vec<&str>| -> String {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            format!("  {}", padded.join("  ").trim_end())
+        };
+        writeln!(out, "{}", line(header.to_vec()))?;
+        for row in &rows {
+            writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+        }
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report, &paint))

@@ -103,6 +103,9 @@ pub struct Finding {
     /// `policy changed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_cause: Option<&'static str>,
+    /// Approved by a live exception of the config (contract §7): the finding is a note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<crate::exceptions::Suppression>,
     /// `container`, `initContainer` or `ephemeralContainer` for image findings.
     #[serde(skip)]
     pub container_type: Option<&'static str>,
@@ -125,6 +128,7 @@ impl Finding {
             fingerprint: String::new(),
             baseline_state: None,
             baseline_cause: None,
+            suppression: None,
             container_type: None,
             snippet: None,
         }
@@ -222,6 +226,9 @@ pub struct WorkloadReport {
     /// The cluster key it was evaluated for (audit events, policy lint).
     #[serde(skip)]
     pub cluster: Option<String>,
+    /// The exception that approves its break-glass, if any (audit events).
+    #[serde(skip)]
+    pub approved_by: Option<String>,
 }
 
 /// What a config file decided for a workload (JSON `workloads[].context/cluster/policy`).
@@ -302,7 +309,34 @@ pub struct Report {
     pub absent: Option<Vec<serde_json::Value>>,
 }
 
+/// One row of the "approved exceptions" table (human output, step summary).
+pub struct ApprovedUse<'a> {
+    pub finding: &'a Finding,
+    pub suppression: &'a crate::exceptions::Suppression,
+    /// `Kind name (namespace)`, or the file for findings without a workload.
+    pub what: String,
+}
+
 impl Report {
+    /// The findings an exception approves, in report order.
+    pub fn approved_uses(&self) -> Vec<ApprovedUse<'_>> {
+        self.findings
+            .iter()
+            .filter_map(|f| {
+                let suppression = f.suppression.as_ref()?;
+                let what = match &f.workload {
+                    Some(w) => format!("{} {} ({})", w.kind, w.name, w.namespace),
+                    None => f.location.file.clone(),
+                };
+                Some(ApprovedUse {
+                    finding: f,
+                    suppression,
+                    what,
+                })
+            })
+            .collect()
+    }
+
     pub fn new(policy_source: &str) -> Report {
         Report {
             schema_version: 1,

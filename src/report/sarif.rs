@@ -30,6 +30,9 @@ pub struct SarifOptions {
     pub paths: RepoPaths,
     /// The commit the tool was built from (`tool.driver.properties.commit`), when known.
     pub commit: Option<String>,
+    /// Write findings approved by an exception, with `suppressions` (contract §7); by
+    /// default they are left out, so code scanning shows no alert for an approved use.
+    pub include_suppressed: bool,
 }
 
 #[derive(Serialize)]
@@ -119,6 +122,9 @@ struct SarifResult {
     /// `new` / `unchanged` in baseline mode (SARIF §3.27.24).
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
+    /// An approved exception (SARIF §3.27.23, §3.35).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Value>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     properties: Map<String, Value>,
 }
@@ -197,13 +203,21 @@ struct Results<'a> {
     paths: &'a RepoPaths,
     index: Index<'a>,
     fingerprints: Vec<String>,
+    include_suppressed: bool,
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.report.findings.iter().zip(&self.fingerprints).map(
-            |(finding, fingerprint)| result(finding, fingerprint.clone(), self.paths, &self.index),
-        ))
+        serializer.collect_seq(
+            self.report
+                .findings
+                .iter()
+                .zip(&self.fingerprints)
+                .filter(|(finding, _)| self.include_suppressed || finding.suppression.is_none())
+                .map(|(finding, fingerprint)| {
+                    result(finding, fingerprint.clone(), self.paths, &self.index)
+                }),
+        )
     }
 }
 
@@ -212,6 +226,7 @@ fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
     let results = Results {
         report,
         paths,
+        include_suppressed: options.include_suppressed,
         index: Index::new(report),
         fingerprints: fingerprints(report, paths),
     };
@@ -521,6 +536,18 @@ fn result(
         related_locations,
         partial_fingerprints,
         baseline_state: finding.baseline_state,
+        suppressions: finding
+            .suppression
+            .iter()
+            .map(|s| {
+                json!({
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": s.reason,
+                    "properties": {"exceptionId": s.exception_id, "owner": s.owner, "ticket": s.ticket, "expires": s.expires},
+                })
+            })
+            .collect(),
         properties: properties(finding, index),
     }
 }
@@ -665,6 +692,7 @@ mod tests {
         SarifOptions {
             paths: RepoPaths::new(Path::new("/repo/sub"), Path::new("/repo")),
             commit: None,
+            include_suppressed: false,
         }
     }
 
