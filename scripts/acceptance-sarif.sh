@@ -115,6 +115,16 @@ fi
 logs+=(fixture)
 "$BIN" scan --format sarif - <testdata/report-fixture/apps/breakglass.yaml >"$work/stdin.sarif" || [ $? -eq 1 ]
 logs+=(stdin)
+# Approved exceptions (contract §7): suppressed results omitted, and included with
+# `suppressions`; both must satisfy the schema and GitHub's rules.
+review=(--config testdata/breakglass-review/.binauthz-lint.yaml --today 2026-12-03 testdata/breakglass-review)
+scan exceptions-omitted "${review[@]}"
+scan exceptions-included --sarif-suppressed include "${review[@]}"
+logs+=(exceptions-omitted exceptions-included)
+if ! grep -q '"suppressions"' "$work/exceptions-included.sarif" || grep -q '"suppressions"' "$work/exceptions-omitted.sarif"; then
+    echo "FAIL: --sarif-suppressed include must write suppressions, and only then" >&2
+    failures=$((failures + 1))
+fi
 
 for name in "${logs[@]}"; do
     log="$work/$name.sarif"
