@@ -119,7 +119,16 @@ fn load_policy(args: &ScanArgs, cwd: &Path, base_text: Option<&str>) -> Result<P
                     } else {
                         ""
                     };
-                    return Err(Fatal(format!("{display}: invalid policy{side}")));
+                    if args.format == Format::Github {
+                        github_policy_error(args, cwd, &err, &display);
+                    }
+                    if base_text.is_none() && !path.exists() {
+                        return Err(Fatal(format!("{display}: policy file not found")));
+                    }
+                    let hint = policy::manifest_hint(&err.source_text)
+                        .map(|h| format!("; {h}"))
+                        .unwrap_or_default();
+                    return Err(Fatal(format!("{display}: invalid policy{side}{hint}")));
                 }
             }
         }
@@ -158,6 +167,21 @@ fn load_policy(args: &ScanArgs, cwd: &Path, base_text: Option<&str>) -> Result<P
         display: policy_display,
         text,
     })
+}
+
+/// `--format github` and an invalid policy: annotations at its errors and a step summary
+/// that says what to fix, so the check is not only a red cross with a log to dig through.
+fn github_policy_error(args: &ScanArgs, cwd: &Path, err: &policy::PolicyError, display: &str) {
+    let paths = RepoPaths::new(cwd, &paths::scan_root(&args.paths, cwd));
+    // Best effort: the run fails with exit code 2 whatever happens here.
+    let _ = write_to(args.output.as_deref(), |out| {
+        report::github::policy_error(&err.diagnostics, &paths, out)
+    });
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let _ = append_to(Path::new(&path), |out| {
+            report::github::policy_error_summary(&err.diagnostics, display, &paths, out)
+        });
+    }
 }
 
 fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
@@ -207,11 +231,24 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         &policy_input.policy,
         jobs,
     );
+    let inputs: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                paths::STDIN_DISPLAY.to_string()
+            } else {
+                discover::display_path(p, &cwd)
+            }
+        })
+        .collect();
+    run::no_manifests_finding(&mut report, &inputs);
     policy_passes(&mut report, args, policy_input, &settings);
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {
         color: use_color(args.color, stdout_is_terminal),
+        verbose: args.verbose,
         paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
     };
     report.assign_fingerprints(&context.paths);
@@ -380,6 +417,7 @@ fn append_to(
 /// What the renderers need besides the report, resolved once.
 struct RenderContext {
     color: bool,
+    verbose: bool,
     paths: RepoPaths,
 }
 
@@ -388,6 +426,7 @@ impl RenderContext {
     fn plain(&self) -> RenderContext {
         RenderContext {
             color: false,
+            verbose: self.verbose,
             paths: self.paths.clone(),
         }
     }
@@ -411,6 +450,16 @@ fn write_report(
                 report,
                 report::human::HumanOptions {
                     color: context.color,
+                    verbose: context.verbose,
+                },
+                out,
+            )
+        }),
+        Format::Concise => write_to(path, |out| {
+            report::concise::render(
+                report,
+                report::concise::ConciseOptions {
+                    verbose: context.verbose,
                 },
                 out,
             )

@@ -106,6 +106,16 @@ pub const RULES: &[RuleMeta] = &[
         "A file or document cannot be parsed, or a workload's pod spec is malformed"
     ),
     rule!(
+        "no-manifests",
+        Level::Warning,
+        "Nothing scanned held a Kubernetes object (empty input, no candidate file)"
+    ),
+    rule!(
+        "policy-cluster-unmatched",
+        Level::Warning,
+        "`--cluster` matches no clusterAdmissionRules key of a policy that has cluster rules"
+    ),
+    rule!(
         "policy-duplicate-key",
         Level::Warning,
         "A key is repeated in the policy file; gcloud keeps only the last value"

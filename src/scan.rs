@@ -313,9 +313,16 @@ fn evaluate_workload(
             continue;
         }
         if !marker.effective {
+            // A value the API server refuses (label and annotation values are strings) is
+            // not an override that fails to apply: the object itself is rejected.
+            let level = if marker.refused_value {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             push(
                 "breakglass-ineffective",
-                Level::Warning,
+                level,
                 breakglass::ineffective_message(marker, &workload.object.kind),
             );
             continue;

@@ -83,7 +83,7 @@ fn summary_text(report: &Report, paths: RepoPaths) -> String {
 
 fn human_text(report: &Report) -> String {
     let mut out = Vec::new();
-    human::render(report, HumanOptions { color: false }, &mut out).unwrap();
+    human::render(report, HumanOptions::default(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -317,7 +317,10 @@ fn github_annotations_parse_as_workflow_commands() {
     let text = github_text(&report, real_paths());
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), report.findings.len());
-    for (line, finding) in lines.iter().zip(&report.findings) {
+    // Errors first, then warnings, then notes, each in report order.
+    let mut ordered: Vec<&Finding> = report.findings.iter().collect();
+    ordered.sort_by_key(|f| std::cmp::Reverse(f.level));
+    for (line, finding) in lines.iter().zip(ordered) {
         let command = parse_command(line).unwrap_or_else(|| panic!("not a command: {line}"));
         assert!(["error", "warning", "notice"].contains(&command.name.as_str()));
         let prop = |k: &str| {

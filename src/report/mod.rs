@@ -2,6 +2,7 @@
 //!
 //! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
 
+pub mod concise;
 pub mod fingerprint;
 pub mod github;
 pub mod human;
