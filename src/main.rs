@@ -50,14 +50,26 @@ fn main() -> ExitCode {
             print!("{out}");
             0
         }
-        Command::Explain { rule_id } => match rules::find(&rule_id) {
+        Command::Explain { rule_id } => match rules::find_ignoring_case(&rule_id) {
             Some(rule) => {
                 print!("{}", rule.doc);
                 0
             }
             None => {
+                let near = rules::near(&rule_id);
+                let suggestion = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (did you mean {}?)",
+                        near.iter()
+                            .map(|id| format!("`{id}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                };
                 eprintln!(
-                    "binauthz-lint: error: unknown rule `{rule_id}`; `binauthz-lint rules` lists them"
+                    "binauthz-lint: error: unknown rule `{rule_id}`{suggestion}; `binauthz-lint rules` lists them"
                 );
                 2
             }
@@ -184,9 +196,36 @@ fn github_policy_error(args: &ScanArgs, cwd: &Path, err: &policy::PolicyError, d
     }
 }
 
+/// Two outputs to one file would leave only the last one written, silently.
+fn check_distinct_outputs(args: &ScanArgs, cwd: &Path) -> Result<(), Fatal> {
+    let outputs = [
+        ("-o/--output", &args.output),
+        ("--json", &args.json),
+        ("--sarif", &args.sarif),
+        ("--audit-log", &args.audit_log),
+    ];
+    let given: Vec<(&str, &Path, std::path::PathBuf)> = outputs
+        .iter()
+        .filter_map(|(option, path)| {
+            path.as_deref()
+                .map(|p| (*option, p, paths::normalize(&cwd.join(p))))
+        })
+        .collect();
+    for (i, (first, path, normalized)) in given.iter().enumerate() {
+        if let Some((second, _, _)) = given.iter().skip(i + 1).find(|(_, _, n)| n == normalized) {
+            return Err(Fatal(format!(
+                "{first} and {second} both name {}: give each report its own file",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    check_distinct_outputs(args, &cwd)?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| {

@@ -7,6 +7,7 @@
 
 use binauthz_lint::discover;
 use binauthz_lint::policy;
+use binauthz_lint::report::concise::{self, ConciseOptions};
 use binauthz_lint::report::github::{self, GithubOptions};
 use binauthz_lint::report::human::{self, HumanOptions};
 use binauthz_lint::report::paths::RepoPaths;
@@ -120,6 +121,39 @@ fn github_snapshot() {
         "fixture.step-summary",
         summary_text(&report, snapshot_paths())
     );
+}
+
+fn concise_text(report: &Report, verbose: bool) -> String {
+    let mut out = Vec::new();
+    concise::render(report, ConciseOptions { verbose }, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn concise_snapshot() {
+    let report = fixture_report(2);
+    let text = concise_text(&report, false);
+    insta::assert_snapshot!("fixture.concise", text);
+    // One line per finding, then the two summary lines.
+    assert_eq!(text.lines().count(), report.findings.len() + 2);
+}
+
+/// `--verbose`: the skipped files with their reasons, before the summary.
+#[test]
+fn verbose_lists_skipped_files() {
+    let mut report = fixture_report(2);
+    report.skipped.push(binauthz_lint::report::Skipped {
+        file: "charts/web/templates/deploy.yaml".to_string(),
+        reason: "helm-template".to_string(),
+    });
+    report.summary.files += 1;
+    report.finish();
+    let text = concise_text(&report, true);
+    assert!(
+        text.contains("Skipped files:\n  charts/web/templates/deploy.yaml: helm-template\n\nSummary: 6 files (5 scanned, 1 skipped);"),
+        "{text}"
+    );
+    assert!(!concise_text(&report, false).contains("Skipped files:"));
 }
 
 #[test]
