@@ -281,7 +281,11 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
             }
         })
         .collect();
-    run::no_manifests_finding(&mut report, &inputs);
+    let explicit_files = args
+        .paths
+        .iter()
+        .any(|p| p.as_os_str() != "-" && !p.is_dir());
+    run::no_manifests_finding(&mut report, &inputs, explicit_files);
     policy_passes(&mut report, args, policy_input, &settings);
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();

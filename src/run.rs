@@ -299,8 +299,12 @@ pub fn lint_policy_usage(
 /// from a failed `helm template … |`, an empty folder, a wrong path), so a green run would
 /// say nothing. `inputs` are the display forms of the paths given; the warning says what
 /// was looked at. It is located at the first input (standard input has no file).
-pub fn no_manifests_finding(report: &mut Report, inputs: &[String]) {
-    if report.summary.files > report.summary.skipped_files {
+///
+/// Files named one by one (`explicit_files`, as pre-commit passes the changed files) are
+/// exempt: a commit that only touches a workflow or a values file has nothing to check,
+/// and a non-manifest YAML file passes silently as the contract says.
+pub fn no_manifests_finding(report: &mut Report, inputs: &[String], explicit_files: bool) {
+    if explicit_files || report.summary.files > report.summary.skipped_files {
         return;
     }
     let stdin = inputs

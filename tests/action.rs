@@ -178,7 +178,20 @@ fn pre_commit_hooks_shape() {
         assert!(hook.get("pass_filenames").is_none_or(|v| v == true), "{id}");
         assert!(hook.get("always_run").is_none_or(|v| v == false), "{id}");
     }
-    assert_eq!(hooks.len(), 2);
+    // The whole-repository hooks: run on any YAML/JSON change (policy and config included),
+    // with no file names, so the paths in `args` (default `.`) are scanned whole.
+    for (id, language) in [
+        ("binauthz-lint-repo", "rust"),
+        ("binauthz-lint-repo-system", "system"),
+    ] {
+        let hook = by_id.get(id).unwrap_or_else(|| panic!("hook {id}"));
+        assert_eq!(hook["language"], language, "{id}");
+        assert_eq!(hook["entry"], "binauthz-lint scan", "{id}");
+        assert_eq!(hook["pass_filenames"], false, "{id}");
+        assert_eq!(hook["files"], "\\.(ya?ml|json)$", "{id}");
+        assert!(hook.get("types_or").is_none(), "{id}");
+    }
+    assert_eq!(hooks.len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -98,6 +98,24 @@ fn a_folder_without_candidates_is_a_warning() {
     );
 }
 
+/// pre-commit passes the changed files: a commit of a values file or a workflow alone has
+/// nothing to check, and passes.
+#[test]
+fn files_named_explicitly_are_not_a_silent_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("values.yaml"), "replicas: 3\n").expect("write");
+    let (code, _, report) = scan(dir.path(), &["values.yaml"], "");
+    assert_eq!(code, 0, "{report:#}");
+    assert!(findings(&report, "no-manifests").is_empty());
+    // The folder that holds it, scanned whole, has no manifest.
+    let (code, _, report) = scan(dir.path(), &["."], "");
+    assert_eq!(code, 1);
+    assert!(
+        message(findings(&report, "no-manifests")[0])
+            .contains("1 file read, none holding a Kubernetes object (1 not-a-manifest)")
+    );
+}
+
 #[test]
 fn a_folder_with_a_workload_has_no_such_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
