@@ -9,14 +9,20 @@ use serde_json::{Map, Value, json};
 const LABEL_PREFIX: &str = "imagepolicywebhook.image-policy.k8s.io/";
 
 /// One event per workload whose admission GKE would log as break-glass or dry-run.
-pub fn events(workloads: &[WorkloadReport], settings: &ScanSettings) -> Vec<Value> {
+/// `project`: from the policy's `name` (`projects/PROJECT/policy`); `PROJECT_ID` without.
+pub fn events(
+    workloads: &[WorkloadReport],
+    settings: &ScanSettings,
+    project: Option<&str>,
+) -> Vec<Value> {
+    let project = project.unwrap_or("PROJECT_ID");
     workloads
         .iter()
-        .filter_map(|w| event(w, settings))
+        .filter_map(|w| event(w, settings, project))
         .collect()
 }
 
-fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
+fn event(w: &WorkloadReport, settings: &ScanSettings, project: &str) -> Option<Value> {
     let breakglass = w.breakglass.as_ref().is_some_and(|b| b.effective);
     let dryrun = w.policy_decision == PolicyDecision::DryrunDeny;
     if !breakglass && !dryrun {
@@ -42,7 +48,7 @@ fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
         );
     }
     let mut resource_labels = Map::new();
-    resource_labels.insert("project_id".to_string(), json!("PROJECT_ID"));
+    resource_labels.insert("project_id".to_string(), json!(project));
     if let Some((location, name)) = settings.cluster.as_deref().and_then(|c| c.split_once('.')) {
         resource_labels.insert("location".to_string(), json!(location));
         resource_labels.insert("cluster_name".to_string(), json!(name));
@@ -61,7 +67,7 @@ fn event(w: &WorkloadReport, settings: &ScanSettings) -> Option<Value> {
         .map(|i| json!({"name": i.container, "image": i.image}))
         .collect();
     Some(json!({
-        "logName": "projects/PROJECT_ID/logs/cloudaudit.googleapis.com%2Factivity",
+        "logName": format!("projects/{project}/logs/cloudaudit.googleapis.com%2Factivity"),
         "resource": {"type": "k8s_cluster", "labels": resource_labels},
         "protoPayload": {
             "@type": "type.googleapis.com/google.cloud.audit.AuditLog",

@@ -181,7 +181,7 @@ pub fn assemble(results: Vec<FileResult>, settings: &ScanSettings, policy: &Poli
             Location::file_start(&first),
         ));
     }
-    report.audit_events = crate::audit::events(&report.workloads, settings);
+    report.audit_events = crate::audit::events(&report.workloads, settings, policy.project());
     report.finish();
     report
 }

@@ -192,3 +192,41 @@ fn explain_ignores_case_and_suggests_near_ids() {
     assert_eq!(code, 2);
     assert!(!err.contains("did you mean"), "{err}");
 }
+
+#[test]
+fn audit_log_takes_the_project_from_the_policy_name() {
+    let dir = repo();
+    fs::write(
+        dir.path().join("named.yaml"),
+        format!("name: projects/acme-prod/policy\n{DENY}"),
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("hotfix.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hotfix\n  labels: {image-policy.k8s.io/break-glass: \"true\"}\nspec: {containers: [{name: c, image: \"gcr.io/p/web:1\"}]}\n",
+    )
+    .expect("write");
+    let event = |policy: &str| -> serde_json::Value {
+        let (code, _, err) = stdout(bin().current_dir(dir.path()).args([
+            "scan",
+            "hotfix.yaml",
+            "--policy",
+            policy,
+            "--fail-on",
+            "never",
+            "--audit-log",
+            "audit.jsonl",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        let text = fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
+        serde_json::from_str(text.lines().next().expect("one event")).expect("JSON")
+    };
+    let named = event("named.yaml");
+    assert_eq!(named["resource"]["labels"]["project_id"], "acme-prod");
+    assert_eq!(
+        named["logName"],
+        "projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity"
+    );
+    let unnamed = event("policy.yaml");
+    assert_eq!(unnamed["resource"]["labels"]["project_id"], "PROJECT_ID");
+}

@@ -304,6 +304,8 @@ pub struct Policy {
     /// namespace → service account → rule (nested so lookups borrow the context's `&str`s).
     by_service_account: HashMap<String, HashMap<String, usize>>,
     system: SystemPolicy,
+    /// The project of the policy's `name` (`projects/PROJECT/policy`), for audit events.
+    project: Option<String>,
     /// `--attestors` / `--attestations`, shared by every clone (verification results are
     /// cached inside the store).
     attestation: std::sync::Arc<AttestationInputs>,
@@ -394,8 +396,14 @@ impl Policy {
             by_namespace,
             by_service_account,
             system: SystemPolicy::builtin(),
+            project: None,
             attestation: std::sync::Arc::default(),
         }
+    }
+
+    /// The project named by the policy's `name: projects/PROJECT/policy`, when it has one.
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
     }
 
     /// `policy.source` of the JSON report: the file as given, or `<built-in default>`.
