@@ -131,7 +131,9 @@ fn load_policy(args: &ScanArgs, cwd: &Path, base_text: Option<&str>) -> Result<P
                     } else {
                         ""
                     };
-                    if args.format == Format::Github {
+                    // Not for the base commit's policy in PR mode: its lines are not the
+                    // checked-out file's.
+                    if args.format == Format::Github && base_text.is_none() {
                         github_policy_error(args, cwd, &err, &display);
                     }
                     if base_text.is_none() && !path.exists() {

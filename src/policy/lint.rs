@@ -77,7 +77,13 @@ impl Policy {
         }
 
         let any_cluster = contexts.iter().any(|c| c.cluster.is_some());
-        for rule in &self.specific {
+        // Likewise no pod was read: nothing to say about rules that match none.
+        let rules = if contexts.is_empty() && unchecked_files > 0 {
+            &[][..]
+        } else {
+            &self.specific[..]
+        };
+        for rule in rules {
             let Some(source) = &rule.source else {
                 continue;
             };
@@ -247,6 +253,16 @@ mod tests {
         .expect("valid")
         .policy;
         assert!(p.lint_usage(&[], &[], 2).is_empty());
+        let ns = load_policy_str(
+            "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             kubernetesNamespaceAdmissionRules:\n  \
+               prod: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        assert!(ns.lint_usage(&[], &[], 1).is_empty());
+        assert_eq!(ns.lint_usage(&[], &[], 0).len(), 1);
         let diags = p.lint_usage(&["gcr.io/y/a:1"], &[], 1);
         assert_eq!(diags.len(), 1);
         assert!(

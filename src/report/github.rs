@@ -503,6 +503,58 @@ mod tests {
         );
     }
 
+    fn report_of(levels: &[(Level, usize)]) -> Report {
+        let mut report = Report::new("p.yaml");
+        for (level, count) in levels {
+            for i in 0..*count {
+                report.findings.push(Finding::new(
+                    "manifest-invalid",
+                    *level,
+                    format!("{} {i}", level.as_str()),
+                    Location::file_start("a.yaml"),
+                ));
+            }
+        }
+        report
+    }
+
+    fn commands(report: &Report) -> Vec<String> {
+        let mut out = Vec::new();
+        render(report, &GithubOptions { paths: paths() }, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn notes_alone_over_the_cap_keep_room_for_the_summary() {
+        let report = report_of(&[(Level::Note, 12)]);
+        let got = commands(&report);
+        assert_eq!(got.len(), 10);
+        assert!(got.iter().all(|c| c == "::notice"));
+        let mut out = Vec::new();
+        render(&report, &GithubOptions { paths: paths() }, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.lines()
+                .last()
+                .unwrap()
+                .contains("::3 more: see the step summary / code scanning (3 notes not annotated"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn at_the_cap_nothing_is_left_out() {
+        let report = report_of(&[(Level::Warning, 10), (Level::Note, 10), (Level::Error, 10)]);
+        let got = commands(&report);
+        assert_eq!(got.len(), 30);
+        assert_eq!(got[0], "::error");
+        assert_eq!(got[29], "::notice");
+    }
+
     #[test]
     fn markdown_is_literal() {
         assert_eq!(markdown_text("a|b\n<x>*"), "a\\|b \\<x\\>\\*");
