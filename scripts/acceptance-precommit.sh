@@ -9,6 +9,8 @@
 #   that is not a manifest;
 # - a .pre-commit-config.yaml like the README's (`repo:` this checkout, `rev:` HEAD, `args:`)
 #   passes the changed files only and honours `args`;
+# - the whole-repository hook (`binauthz-lint-repo-system`, pass_filenames: false) fails a
+#   commit that changes only the policy when the new policy denies a manifest;
 # - with BINAUTHZ_ACCEPT_PRECOMMIT_RUST=1 also the `language: rust` hook, which pre-commit
 #   builds with `cargo install --path .` (a release build: 237 s measured on 2 cores).
 #
@@ -119,6 +121,45 @@ repos:
 EOF
 [ "$(run_config --files deploy/bad.yaml)" = 0 ] || { cat "$tmp/out"; fail "args: [--fail-on, error] was not honoured"; }
 echo "ok: .pre-commit-config.yaml with rev and args; only changed files are scanned"
+
+# The whole-repository hook: a commit that changes only the policy is checked against every
+# manifest. The per-file hook sees just the policy file (not a manifest) and passes; the
+# repository hook scans `deploy` whole and fails on the denial the new policy causes.
+repo_project="$tmp/repo-project"
+mkdir -p "$repo_project/deploy"
+cp "$ROOT/testdata/dist/clean.yaml" "$repo_project/deploy/app.yaml"
+printf '%s\n' \
+  "globalPolicyEvaluationMode: ENABLE" \
+  "defaultAdmissionRule:" \
+  "  evaluationMode: ALWAYS_ALLOW" \
+  "  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG" >"$repo_project/policy.yaml"
+cat >"$repo_project/.pre-commit-config.yaml" <<EOF
+repos:
+  - repo: $ROOT
+    rev: $rev
+    hooks:
+      - id: binauthz-lint-system
+        args: [--policy, policy.yaml]
+      - id: binauthz-lint-repo-system
+        args: [deploy, --policy, policy.yaml]
+EOF
+git -C "$repo_project" init -q
+git -C "$repo_project" add .
+git -C "$repo_project" "${git_id[@]}" commit -qm fixtures
+run_repo() {
+  local code=0
+  (cd "$repo_project" && pre-commit run "$@") >"$tmp/out" 2>&1 || code=$?
+  echo "$code"
+}
+[ "$(run_repo --all-files)" = 0 ] || { cat "$tmp/out"; fail "the repository hook fails with the allowing policy"; }
+sed 's/ALWAYS_ALLOW/ALWAYS_DENY/' "$repo_project/policy.yaml" >"$tmp/policy.yaml"
+cp "$tmp/policy.yaml" "$repo_project/policy.yaml"
+git -C "$repo_project" add policy.yaml
+[ "$(run_repo)" = 1 ] || { cat "$tmp/out"; fail "a policy-only commit that denies deploy/app.yaml passed the repository hook"; }
+grep -q "image-denied" "$tmp/out" || { cat "$tmp/out"; fail "no image-denied finding from the repository hook"; }
+grep -q "deploy/app.yaml" "$tmp/out" || { cat "$tmp/out"; fail "the repository hook did not scan deploy/app.yaml"; }
+grep -Eq '^binauthz-lint \(installed binary\)\.+Passed' "$tmp/out" || { cat "$tmp/out"; fail "the per-file hook should pass a policy-only commit (it only sees policy.yaml)"; }
+echo "ok: binauthz-lint-repo-system fails a policy-only commit that newly denies a manifest"
 
 if [ "${BINAUTHZ_ACCEPT_PRECOMMIT_RUST:-}" = 1 ]; then
   if ! command -v cargo >/dev/null; then

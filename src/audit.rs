@@ -8,11 +8,15 @@ use serde_json::{Map, Value, json};
 const LABEL_PREFIX: &str = "imagepolicywebhook.image-policy.k8s.io/";
 
 /// One event per workload whose admission GKE would log as break-glass or dry-run.
+/// One event per workload whose admission GKE would log as break-glass or dry-run; each
+/// with its own cluster and its policy's project (`projects/PROJECT/policy`; `PROJECT_ID`
+/// without).
 pub fn events(workloads: &[WorkloadReport]) -> Vec<Value> {
     workloads.iter().filter_map(event).collect()
 }
 
 fn event(w: &WorkloadReport) -> Option<Value> {
+    let project = w.project.as_deref().unwrap_or("PROJECT_ID");
     let breakglass = w.breakglass.as_ref().is_some_and(|b| b.effective);
     let dryrun = w.policy_decision == PolicyDecision::DryrunDeny;
     if !breakglass && !dryrun {
@@ -43,7 +47,7 @@ fn event(w: &WorkloadReport) -> Option<Value> {
         );
     }
     let mut resource_labels = Map::new();
-    resource_labels.insert("project_id".to_string(), json!("PROJECT_ID"));
+    resource_labels.insert("project_id".to_string(), json!(project));
     if let Some((location, name)) = w.cluster.as_deref().and_then(|c| c.split_once('.')) {
         resource_labels.insert("location".to_string(), json!(location));
         resource_labels.insert("cluster_name".to_string(), json!(name));
@@ -62,7 +66,7 @@ fn event(w: &WorkloadReport) -> Option<Value> {
         .map(|i| json!({"name": i.container, "image": i.image}))
         .collect();
     Some(json!({
-        "logName": "projects/PROJECT_ID/logs/cloudaudit.googleapis.com%2Factivity",
+        "logName": format!("projects/{project}/logs/cloudaudit.googleapis.com%2Factivity"),
         "resource": {"type": "k8s_cluster", "labels": resource_labels},
         "protoPayload": {
             "@type": "type.googleapis.com/google.cloud.audit.AuditLog",

@@ -68,6 +68,9 @@ pub struct Marker {
     pub other_system: bool,
     /// The legacy annotation on the pod: honoured, but deprecated.
     pub deprecated: bool,
+    /// The value is not a string (unquoted `true`, a number, null, a list), so the API
+    /// server refuses the whole object, wherever the marker is.
+    pub refused_value: bool,
 }
 
 /// Find every break-glass-like marker on a workload.
@@ -163,6 +166,7 @@ fn classify(
         problem: None,
         other_system: false,
         deprecated: false,
+        refused_value: false,
     };
     let known_key = validates_value(key);
     if !known_key {
@@ -174,6 +178,7 @@ fn classify(
         return Some(marker);
     }
     let scalar_kind = tree.scalar_kind(value_node);
+    marker.refused_value = tree.string(value_node).is_none();
     let problem = if key == LABEL_KEY && kind == MarkerKind::Annotation {
         Some(Problem::LabelKeyAsAnnotation)
     } else if key == LEGACY_ANNOTATION_KEY && kind == MarkerKind::Label {
@@ -218,7 +223,17 @@ pub fn ineffective_message(marker: &Marker, workload_kind: &str) -> String {
         "the pod template's `spec.template.metadata.labels`".to_string()
     };
     let fix = format!("put `{LABEL_KEY}: \"true\"` under {template_place}");
-    match &marker.problem {
+    let refused = if marker.refused_value
+        && !matches!(marker.problem, Some(Problem::UnquotedScalar { .. }))
+    {
+        format!(
+            "; its value `{}` is not a string either, so the API server refuses the object: quote it",
+            marker.value
+        )
+    } else {
+        String::new()
+    };
+    let message = match &marker.problem {
         Some(Problem::NotOnPodTemplate { place }) => format!(
             "break-glass {} `{key}` is on {place}, which Kubernetes does not copy to the pods; Binary Authorization only honours it on the pod, so it overrides nothing: {fix}",
             marker.kind.as_str()
@@ -243,5 +258,6 @@ pub fn ineffective_message(marker: &Marker, workload_kind: &str) -> String {
             "`{key}` is not a break-glass key Binary Authorization knows (did you mean `{LABEL_KEY}`?), so it overrides nothing: {fix}"
         ),
         None => String::new(),
-    }
+    };
+    message + &refused
 }

@@ -67,6 +67,8 @@ pub enum ConfigCommand {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
+    /// One line per finding (`file:line:col: level[rule] message`), then the summary.
+    Concise,
     Json,
     Sarif,
     Github,
@@ -124,8 +126,9 @@ pub struct ScanArgs {
     /// Attestation occurrences (file or folder, as `gcloud container binauthz attestations list` prints them).
     #[arg(long, value_name = "PATH")]
     pub attestations: Option<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    /// Report format (`BINAUTHZ_LINT_FORMAT` sets it too, e.g. `concise` for CI logs; the
+    /// option wins).
+    #[arg(long, value_enum, env = "BINAUTHZ_LINT_FORMAT", default_value_t = Format::Human)]
     pub format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -182,6 +185,9 @@ pub struct ScanArgs {
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
+    /// Human and concise output: also list the skipped files with their reasons.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// `--cluster` must look like a clusterAdmissionRules key: `LOCATION.NAME`, e.g.

@@ -59,14 +59,26 @@ fn main() -> ExitCode {
             print!("{out}");
             0
         }
-        Command::Explain { rule_id } => match rules::find(&rule_id) {
+        Command::Explain { rule_id } => match rules::find_ignoring_case(&rule_id) {
             Some(rule) => {
                 print!("{}", rule.doc);
                 0
             }
             None => {
+                let near = rules::near(&rule_id);
+                let suggestion = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (did you mean {}?)",
+                        near.iter()
+                            .map(|id| format!("`{id}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                };
                 eprintln!(
-                    "binauthz-lint: error: unknown rule `{rule_id}`; `binauthz-lint rules` lists them"
+                    "binauthz-lint: error: unknown rule `{rule_id}`{suggestion}; `binauthz-lint rules` lists them"
                 );
                 2
             }
@@ -252,6 +264,7 @@ impl Plan {
 }
 
 fn load_one_policy(
+    args: &ScanArgs,
     path: &Path,
     cwd: &Path,
     side: Side<'_>,
@@ -272,7 +285,22 @@ fn load_one_policy(
         }),
         Err(err) => {
             eprint!("{}", err.render(color));
-            Err(Fatal(format!("{display}: invalid policy{}", side.suffix())))
+            let head = matches!(side, Side::Head);
+            // Not for the base commit's policy in PR mode: its lines are not the
+            // checked-out file's.
+            if args.format == Format::Github && head {
+                github_policy_error(args, cwd, &err, &display);
+            }
+            if head && !path.exists() {
+                return Err(Fatal(format!("{display}: policy file not found")));
+            }
+            let hint = policy::manifest_hint(&err.source_text)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            Err(Fatal(format!(
+                "{display}: invalid policy{}{hint}",
+                side.suffix()
+            )))
         }
     }
 }
@@ -401,7 +429,7 @@ fn build_plan(
                         text: String::new(),
                         explicit: false,
                     },
-                    Some(path) => load_one_policy(path, cwd, side, color)?,
+                    Some(path) => load_one_policy(args, path, cwd, side, color)?,
                 };
                 if let Some(sp) = &system_policy {
                     input.policy = input.policy.with_system_policy(sp.clone());
@@ -453,9 +481,51 @@ fn load_config(args: &ScanArgs, cwd: &Path) -> Result<Option<Config>, Fatal> {
     })
 }
 
+/// `--format github` and an invalid policy: annotations at its errors and a step summary
+/// that says what to fix, so the check is not only a red cross with a log to dig through.
+fn github_policy_error(args: &ScanArgs, cwd: &Path, err: &policy::PolicyError, display: &str) {
+    let paths = RepoPaths::new(cwd, &paths::scan_root(&args.paths, cwd));
+    // Best effort: the run fails with exit code 2 whatever happens here.
+    let _ = write_to(args.output.as_deref(), |out| {
+        report::github::policy_error(&err.diagnostics, &paths, out)
+    });
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let _ = append_to(Path::new(&path), |out| {
+            report::github::policy_error_summary(&err.diagnostics, display, &paths, out)
+        });
+    }
+}
+
+/// Two outputs to one file would leave only the last one written, silently.
+fn check_distinct_outputs(args: &ScanArgs, cwd: &Path) -> Result<(), Fatal> {
+    let outputs = [
+        ("-o/--output", &args.output),
+        ("--json", &args.json),
+        ("--sarif", &args.sarif),
+        ("--audit-log", &args.audit_log),
+    ];
+    let given: Vec<(&str, &Path, std::path::PathBuf)> = outputs
+        .iter()
+        .filter_map(|(option, path)| {
+            path.as_deref()
+                .map(|p| (*option, p, paths::normalize(&cwd.join(p))))
+        })
+        .collect();
+    for (i, (first, path, normalized)) in given.iter().enumerate() {
+        if let Some((second, _, _)) = given.iter().skip(i + 1).find(|(_, _, n)| n == normalized) {
+            return Err(Fatal(format!(
+                "{first} and {second} both name {}: give each report its own file",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    check_distinct_outputs(args, &cwd)?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| {
@@ -488,12 +558,29 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     };
     let scopes = plan.scopes(config.as_ref(), &cwd);
     let mut report = run::run(&candidates, stdin_text.as_deref(), &scopes, jobs);
+    let inputs: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                paths::STDIN_DISPLAY.to_string()
+            } else {
+                discover::display_path(p, &cwd)
+            }
+        })
+        .collect();
+    let explicit_files = args
+        .paths
+        .iter()
+        .any(|p| p.as_os_str() != "-" && !p.is_dir());
+    run::no_manifests_finding(&mut report, &inputs, explicit_files);
     policy_passes(&mut report, &plan);
     report.summary.config = config.as_ref().map(|c| c.display.clone());
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {
         color: use_color(args.color, stdout_is_terminal),
+        verbose: args.verbose,
         paths: RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd)),
         sarif_include_suppressed: args.sarif_suppressed == SarifSuppressed::Include,
     };
@@ -689,6 +776,7 @@ fn append_to(
 /// What the renderers need besides the report, resolved once.
 struct RenderContext {
     color: bool,
+    verbose: bool,
     paths: RepoPaths,
     sarif_include_suppressed: bool,
 }
@@ -698,6 +786,7 @@ impl RenderContext {
     fn plain(&self) -> RenderContext {
         RenderContext {
             color: false,
+            verbose: self.verbose,
             paths: self.paths.clone(),
             sarif_include_suppressed: self.sarif_include_suppressed,
         }
@@ -722,6 +811,16 @@ fn write_report(
                 report,
                 report::human::HumanOptions {
                     color: context.color,
+                    verbose: context.verbose,
+                },
+                out,
+            )
+        }),
+        Format::Concise => write_to(path, |out| {
+            report::concise::render(
+                report,
+                report::concise::ConciseOptions {
+                    verbose: context.verbose,
                 },
                 out,
             )

@@ -121,6 +121,16 @@ pub const RULES: &[RuleMeta] = &[
         "A file or document cannot be parsed, or a workload's pod spec is malformed"
     ),
     rule!(
+        "no-manifests",
+        Level::Warning,
+        "Nothing scanned held a Kubernetes object (empty input, no candidate file)"
+    ),
+    rule!(
+        "policy-cluster-unmatched",
+        Level::Warning,
+        "`--cluster` matches no clusterAdmissionRules key of a policy that has cluster rules"
+    ),
+    rule!(
         "policy-duplicate-key",
         Level::Warning,
         "A key is repeated in the policy file; gcloud keeps only the last value"
@@ -224,6 +234,34 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// Look a rule up by id, ignoring ASCII case (`explain Image-Denied`).
+pub fn find_ignoring_case(id: &str) -> Option<&'static RuleMeta> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id.trim()))
+}
+
+/// Rule ids close to `id` (a typo, or a part of an id such as `breakglass`), best first.
+pub fn near(id: &str) -> Vec<&'static str> {
+    let wanted = id.trim().to_ascii_lowercase();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<(usize, &'static str)> = RULES
+        .iter()
+        .filter_map(|r| {
+            let distance = crate::policy::distance(&wanted, r.id);
+            if distance <= (r.id.len() / 4).max(2) {
+                Some((distance, r.id))
+            } else if r.id.contains(&wanted) && wanted.len() >= 4 {
+                Some((r.id.len(), r.id))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
 /// Position of a rule in [`RULES`] (SARIF `ruleIndex`).
 pub fn index(id: &str) -> Option<usize> {
     RULES.iter().position(|r| r.id == id)
@@ -283,6 +321,18 @@ mod tests {
             let on_disk = std::fs::read_to_string(dir.join(format!("{}.md", rule.id))).unwrap();
             assert_eq!(on_disk, rule.doc, "{}: embedded page is stale", rule.id);
         }
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_suggests() {
+        assert_eq!(
+            find_ignoring_case("Image-Denied").map(|r| r.id),
+            Some("image-denied")
+        );
+        assert_eq!(near("image-denid"), vec!["image-denied"]);
+        assert_eq!(near("breakglass-use"), vec!["breakglass-used"]);
+        assert!(near("breakglass").len() >= 2);
+        assert!(near("zzzz").is_empty());
     }
 
     #[test]

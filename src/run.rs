@@ -155,9 +155,15 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
                 helm_count += 1;
                 first_helm.get_or_insert_with(|| result.display.clone());
             } else if !matches!(reason.as_str(), "not-a-manifest" | "empty" | "excluded") {
+                // A file too large to read may well hide a workload: not only a note.
+                let level = if reason == "too-large" {
+                    Level::Warning
+                } else {
+                    Level::Note
+                };
                 report.findings.push(Finding::new(
                     "file-skipped",
-                    Level::Note,
+                    level,
                     skip_message(&reason),
                     Location::file_start(&result.display),
                 ));
@@ -189,7 +195,7 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
 
 fn skip_message(reason: &str) -> String {
     match reason {
-        "too-large" => "file skipped: larger than --max-file-size".to_string(),
+        "too-large" => "file skipped: larger than --max-file-size, so any workload in it was not checked (raise --max-file-size or split the file)".to_string(),
         "binary" => {
             "file skipped: binary content (a NUL byte), not a YAML or JSON manifest".to_string()
         }
@@ -279,6 +285,11 @@ pub fn lint_policy_usage(
         .iter()
         .flat_map(|w| w.images.iter().map(|i| i.image.as_str()))
         .collect();
+    let unchecked_files = report
+        .skipped
+        .iter()
+        .filter(|s| !matches!(s.reason.as_str(), "not-a-manifest" | "empty" | "excluded"))
+        .count();
     let contexts: Vec<crate::decision::PodContext<'_>> = workloads
         .iter()
         .map(|w| crate::decision::PodContext {
@@ -287,7 +298,85 @@ pub fn lint_policy_usage(
             service_account: &w.service_account,
         })
         .collect();
-    policy.lint_usage(&images, &contexts)
+    let mut diagnostics = policy.lint_usage(&images, &contexts, unchecked_files);
+    // Every cluster key this policy was asked about (flag or config contexts), once each.
+    let clusters: std::collections::BTreeSet<&str> = workloads
+        .iter()
+        .filter_map(|w| w.cluster.as_deref())
+        .collect();
+    diagnostics.extend(
+        clusters
+            .into_iter()
+            .filter_map(|c| policy.cluster_mismatch(c)),
+    );
+    diagnostics
+}
+
+/// `no-manifests`: nothing that was read held a Kubernetes object (an empty standard input
+/// from a failed `helm template … |`, an empty folder, a wrong path), so a green run would
+/// say nothing. `inputs` are the display forms of the paths given; the warning says what
+/// was looked at. It is located at the first input (standard input has no file).
+///
+/// Files named one by one (`explicit_files`, as pre-commit passes the changed files) are
+/// exempt: a commit that only touches a workflow or a values file has nothing to check,
+/// and a non-manifest YAML file passes silently as the contract says.
+pub fn no_manifests_finding(report: &mut Report, inputs: &[String], explicit_files: bool) {
+    if explicit_files || report.summary.files > report.summary.skipped_files {
+        return;
+    }
+    let stdin = inputs
+        .iter()
+        .any(|i| i == crate::report::paths::STDIN_DISPLAY);
+    let looked_at = inputs
+        .iter()
+        .map(|i| {
+            if i == crate::report::paths::STDIN_DISPLAY {
+                "standard input".to_string()
+            } else {
+                format!("`{i}`")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for skipped in &report.skipped {
+        *reasons.entry(skipped.reason.as_str()).or_default() += 1;
+    }
+    let only_stdin = stdin && inputs.len() == 1;
+    let what = if only_stdin && reasons.contains_key("empty") {
+        "it is empty".to_string()
+    } else if report.summary.files == 0 {
+        "no candidate file (`.yaml`, `.yml` or `.json`, not hidden or git-ignored)".to_string()
+    } else {
+        let counts: Vec<String> = reasons
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        format!(
+            "{} read, none holding a Kubernetes object ({})",
+            if report.summary.files == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{} files", report.summary.files)
+            },
+            counts.join(", ")
+        )
+    };
+    let hint = if stdin {
+        "; if the manifests are piped in (`helm template … | binauthz-lint scan -`), a failing command upstream leaves the input empty: run the pipeline with `set -o pipefail`"
+    } else {
+        "; check the paths given"
+    };
+    let file = inputs.first().cloned().unwrap_or_else(|| ".".to_string());
+    report.findings.push(Finding::new(
+        "no-manifests",
+        Level::Warning,
+        format!(
+            "no Kubernetes manifests found in {looked_at}: {what}, so nothing was checked{hint}"
+        ),
+        Location::file_start(&file),
+    ));
+    report.finish();
 }
 
 /// `attestor-missing`: a REQUIRE_ATTESTATION rule decided scanned images, but the definition

@@ -1,7 +1,7 @@
 //! Per-file work: parse → extract → evaluate → findings. Pure: text in, results out.
 
 use crate::breakglass::{self, Marker};
-use crate::decision::{Decision, Enforcement, ImageDecision, PodContext, PolicyRef};
+use crate::decision::{Decision, Enforcement, ImageDecision, PodContext, PolicyRef, Reason};
 use crate::k8s::{self, Workload};
 use crate::policy::Policy;
 use crate::report::{
@@ -314,9 +314,16 @@ fn evaluate_workload(
             continue;
         }
         if !marker.effective {
+            // A value the API server refuses (label and annotation values are strings) is
+            // not an override that fails to apply: the object itself is rejected.
+            let level = if marker.refused_value {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             push(
                 "breakglass-ineffective",
-                Level::Warning,
+                level,
                 breakglass::ineffective_message(marker, &workload.object.kind),
             );
             continue;
@@ -361,16 +368,21 @@ fn evaluate_workload(
             if image.verdict.decision != Decision::Deny {
                 continue;
             }
+            let denial = image_denial_message(image, &workload.object.kind, &workload.name);
+            let fix = denial_fix(image);
             let (rule, level, message) = match image.verdict.enforcement {
                 Some(Enforcement::Dryrun) => (
                     "image-denied-dryrun",
                     Level::Warning,
                     format!(
-                        "{} (dry-run rule: the pod is admitted, but the denial is audit-logged; it will be blocked when the rule is enforced)",
-                        image.denial_message()
+                        "{denial} (dry-run rule: the pod is admitted, but the denial is audit-logged; it will be blocked when the rule is enforced). Fix: {fix}"
                     ),
                 ),
-                _ => ("image-denied", Level::Error, image.denial_message()),
+                _ => (
+                    "image-denied",
+                    Level::Error,
+                    format!("{denial}. Fix: {fix}"),
+                ),
             };
             let mut f = source.finding(rule, level, message, container.image_span, document);
             f.workload = Some(identity_ref.clone());
@@ -435,6 +447,7 @@ fn evaluate_workload(
         scope_index: 0,
         cluster: settings.cluster.clone(),
         approved_by: None,
+        project: policy.project().map(str::to_string),
     });
 }
 
@@ -458,6 +471,59 @@ fn breakglass_report(source: &Source<'_>, markers: &[Marker], document: u32) -> 
         effective: sources.iter().any(|s| s.effective),
         sources,
     })
+}
+
+/// Binary Authorization's denial message with the image named once, followed by the
+/// container and workload it belongs to: GKE repeats "Image X denied by attestor …" for
+/// every failing attestor, which makes long lines of the same digest.
+fn image_denial_message(image: &ImageReport, kind: &str, name: &str) -> String {
+    let gke = image.denial_message();
+    let repeated = format!(". Image {} denied by attestor ", image.image);
+    let gke = gke.replace(&repeated, "; denied by attestor ");
+    let lead = format!("Image {} ", image.image);
+    let who = format!(
+        "Image {} (container `{}` of {kind} `{}`) ",
+        image.image,
+        image.container,
+        if name.is_empty() { "(unnamed)" } else { name }
+    );
+    match gke.strip_prefix(&lead) {
+        Some(rest) => format!("{who}{rest}"),
+        None => format!("{who}denied: {gke}"),
+    }
+}
+
+/// How to get a denied image admitted, by the reason of the denial.
+fn denial_fix(image: &ImageReport) -> String {
+    let failing: Vec<&str> = image
+        .verdict
+        .attestors
+        .iter()
+        .filter(|a| !a.verified)
+        .map(|a| a.attestor.as_str())
+        .collect();
+    let not_supplied = image
+        .verdict
+        .attestors
+        .iter()
+        .any(|a| !a.verified && a.detail == crate::attest::ATTESTOR_NOT_SUPPLIED_DETAIL);
+    match image.verdict.reason {
+        Reason::NotByDigest => {
+            "pin the image by digest (`IMAGE@sha256:…`); attestations are only checked on digests".to_string()
+        }
+        Reason::AttestationMissing | Reason::AttestationInvalid if not_supplied => {
+            "pass the attestor definitions with --attestors (and their occurrences with --attestations) to check the attestations offline, or allowlist the image in `admissionWhitelistPatterns`".to_string()
+        }
+        Reason::AttestationMissing => format!(
+            "add an attestation by {} for the image's digest (`gcloud container binauthz attestations sign-and-create`), or allowlist the image in `admissionWhitelistPatterns`",
+            failing.join(", ")
+        ),
+        Reason::AttestationInvalid => format!(
+            "re-create the attestation by {} with a key the attestor trusts, over this digest, or allowlist the image in `admissionWhitelistPatterns`",
+            failing.join(", ")
+        ),
+        _ => "allowlist the image with an `admissionWhitelistPatterns` entry, or change the rule's `evaluationMode`".to_string(),
+    }
 }
 
 fn breakglass_used_message(
@@ -492,13 +558,19 @@ fn breakglass_used_message(
         kind,
         if name.is_empty() { "(unnamed)" } else { name }
     );
+    // A bare Pod is the pod itself; a controller's marker reaches every pod it creates.
+    let admits = if kind == "Pod" {
+        "admits the pod"
+    } else {
+        "admits its pods"
+    };
     if denials.is_empty() {
         format!(
-            "{what} admits its pods whatever the policy says and writes a break-glass audit event; no image needed it (the policy already admits every image): remove the marker"
+            "{what} {admits} whatever the policy says and writes a break-glass audit event; no image needed it (the policy already admits every image): remove the marker"
         )
     } else {
         format!(
-            "{what} admits its pods whatever the policy says and writes a break-glass audit event; it overrides {} denial{}: {}",
+            "{what} {admits} whatever the policy says and writes a break-glass audit event; it overrides {} denial{}: {}",
             denials.len(),
             if denials.len() == 1 { "" } else { "s" },
             denials.join("; ")

@@ -88,6 +88,7 @@ fn action_inputs_outputs_and_pins() {
         ("config", None),
         ("since", None),
         ("sarif-file", Some("binauthz-lint.sarif")),
+        ("category", None),
         ("upload-sarif", Some("true")),
         ("version", None),
     ];
@@ -178,7 +179,20 @@ fn pre_commit_hooks_shape() {
         assert!(hook.get("pass_filenames").is_none_or(|v| v == true), "{id}");
         assert!(hook.get("always_run").is_none_or(|v| v == false), "{id}");
     }
-    assert_eq!(hooks.len(), 2);
+    // The whole-repository hooks: run on any YAML/JSON change (policy and config included),
+    // with no file names, so the paths in `args` (default `.`) are scanned whole.
+    for (id, language) in [
+        ("binauthz-lint-repo", "rust"),
+        ("binauthz-lint-repo-system", "system"),
+    ] {
+        let hook = by_id.get(id).unwrap_or_else(|| panic!("hook {id}"));
+        assert_eq!(hook["language"], language, "{id}");
+        assert_eq!(hook["entry"], "binauthz-lint scan", "{id}");
+        assert_eq!(hook["pass_filenames"], false, "{id}");
+        assert_eq!(hook["files"], "\\.(ya?ml|json)$", "{id}");
+        assert!(hook.get("types_or").is_none(), "{id}");
+    }
+    assert_eq!(hooks.len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -876,4 +890,129 @@ fn action_without_release_or_toolchain_says_what_to_do() {
             .contains("no Rust toolchain"),
         "{run:#?}"
     );
+}
+
+#[test]
+fn action_category_defaults_to_the_cluster_and_can_be_set() {
+    let ws = workspace();
+    let run = run_action(ws.path(), &[("paths", "apps/clean.yaml")]);
+    assert_eq!(run.uploads[0].1["category"], "binauthz-lint", "{run:#?}");
+    let run = run_action(
+        ws.path(),
+        &[
+            ("paths", "apps/clean.yaml"),
+            ("cluster", "us-central1-a.prod"),
+        ],
+    );
+    assert_eq!(
+        run.uploads[0].1["category"], "binauthz-lint/us-central1-a.prod",
+        "{run:#?}"
+    );
+    let run = run_action(
+        ws.path(),
+        &[
+            ("paths", "apps/clean.yaml"),
+            ("cluster", "us-central1-a.prod"),
+            ("category", "k8s/prod\nexit-code=0"),
+        ],
+    );
+    assert_eq!(
+        run.uploads[0].1["category"], "k8s/prod-exit-code-0",
+        "only safe characters reach GITHUB_OUTPUT: {run:#?}"
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("0"));
+}
+
+/// 25 findings: 13 errors (denied images), 12 warnings (dry-run denials). GitHub shows at
+/// most 10 annotations of each level per step.
+#[test]
+fn action_annotations_are_capped_errors_first() {
+    let ws = tempfile::tempdir().expect("tempdir");
+    let mut manifests = String::new();
+    for i in 0..13 {
+        manifests.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: denied-{i}, namespace: prod}}\nspec: {{containers: [{{name: c, image: \"gcr.io/p/a{i}:1\"}}]}}\n"
+        ));
+    }
+    for i in 0..12 {
+        manifests.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: dryrun-{i}, namespace: dev}}\nspec: {{containers: [{{name: c, image: \"gcr.io/p/b{i}:1\"}}]}}\n"
+        ));
+    }
+    // Warnings first in the file: the order of the annotations is by level, not by file.
+    let (first, second) = manifests.split_at(
+        manifests
+            .find("---\napiVersion: v1\nkind: Pod\nmetadata: {name: dryrun-0")
+            .expect("split"),
+    );
+    fs::write(ws.path().join("a.yaml"), second).expect("write");
+    fs::write(ws.path().join("b.yaml"), first).expect("write");
+    fs::write(
+        ws.path().join("policy.yaml"),
+        "globalPolicyEvaluationMode: ENABLE\ndefaultAdmissionRule:\n  evaluationMode: ALWAYS_DENY\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\nkubernetesNamespaceAdmissionRules:\n  dev:\n    evaluationMode: ALWAYS_DENY\n    enforcementMode: DRYRUN_AUDIT_LOG_ONLY\n",
+    )
+    .expect("write");
+    let run = run_action(
+        ws.path(),
+        &[("paths", "a.yaml b.yaml"), ("policy", "policy.yaml")],
+    );
+    assert_eq!(run.output("findings"), Some("25"), "{run:#?}");
+    let annotations: Vec<&str> = run
+        .log("Scan manifests")
+        .lines()
+        .filter(|l| l.starts_with("::"))
+        .collect();
+    let kinds: Vec<&str> = annotations
+        .iter()
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
+    let mut expected = vec!["::error"; 10];
+    expected.extend(vec!["::warning"; 10]);
+    expected.push("::notice");
+    assert_eq!(kinds, expected, "{annotations:#?}");
+    assert!(annotations[0].contains("file=b.yaml"), "errors first");
+    let last = annotations.last().expect("summary annotation");
+    assert!(
+        last.contains(
+            "::5 more: see the step summary / code scanning (3 errors, 2 warnings not annotated"
+        ),
+        "{last}"
+    );
+    // Every finding is still in SARIF.
+    let sarif: Value =
+        serde_json::from_slice(&fs::read(ws.path().join("binauthz-lint.sarif")).expect("SARIF"))
+            .expect("JSON");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(25)
+    );
+}
+
+#[test]
+fn action_annotates_an_invalid_policy_at_its_line() {
+    let ws = workspace();
+    fs::write(
+        ws.path().join("policy.yaml"),
+        "defaultAdmissionRule:\n  evaluationMode: ALWAYS_DENI\n  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG\n",
+    )
+    .expect("write");
+    let run = run_action(ws.path(), &[("paths", "apps"), ("policy", "policy.yaml")]);
+    assert_eq!(run.scan_output("exit-code"), Some("2"), "{run:#?}");
+    let log = run.log("Scan manifests");
+    let annotation = log
+        .lines()
+        .find(|l| l.starts_with("::error file=policy.yaml,line=2,"))
+        .unwrap_or_else(|| panic!("an ::error at the policy's line: {log}"));
+    assert!(annotation.contains("col=19"), "{annotation}");
+    assert!(
+        annotation.contains("ALWAYS_DENY"),
+        "the suggestion: {annotation}"
+    );
+    let summary = run.log("$GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains("The policy policy.yaml is invalid: nothing was scanned")
+            && summary.contains("| policy.yaml:2:19 |"),
+        "{summary}"
+    );
+    assert_eq!(run.last_exit, Some(2));
 }

@@ -241,7 +241,7 @@ fn human_output_shows_the_marker_line_and_what_it_overrides() {
     );
     assert!(!text.contains("\x1b["), "no colour when not a terminal");
     assert!(
-        text.contains("Summary: 1 file scanned, 0 skipped"),
+        text.contains("Summary: 1 file (1 scanned, 0 skipped)"),
         "{text}"
     );
 }

@@ -201,7 +201,7 @@ fn human_output_has_no_colour_when_piped_or_with_no_color() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains('\x1b'));
     assert!(text.contains("breakglass.yaml:15:9"));
-    assert!(text.contains("Summary: 5 files scanned, 0 skipped;"));
+    assert!(text.contains("Summary: 5 files (5 scanned, 0 skipped);"));
     let coloured = scan(
         &repo_root(),
         &["--color", "always", "testdata/report-fixture"],

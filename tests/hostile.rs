@@ -198,7 +198,12 @@ fn limits_can_be_raised() {
     assert_eq!(run(&["--max-depth", "400"]), Some(0));
     assert_eq!(
         run(&["--max-file-size", "10"]),
+        Some(1),
+        "too large: skipped with a warning (a workload may hide in it)"
+    );
+    assert_eq!(
+        run(&["--max-file-size", "10", "--fail-on", "error"]),
         Some(0),
-        "too large: skipped with a note, not an error"
+        "a warning, not an error"
     );
 }

@@ -7,6 +7,7 @@
 
 use binauthz_lint::discover;
 use binauthz_lint::policy;
+use binauthz_lint::report::concise::{self, ConciseOptions};
 use binauthz_lint::report::github::{self, GithubOptions};
 use binauthz_lint::report::human::{self, HumanOptions};
 use binauthz_lint::report::paths::RepoPaths;
@@ -85,7 +86,7 @@ fn summary_text(report: &Report, paths: RepoPaths) -> String {
 
 fn human_text(report: &Report) -> String {
     let mut out = Vec::new();
-    human::render(report, HumanOptions { color: false }, &mut out).unwrap();
+    human::render(report, HumanOptions::default(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -122,6 +123,39 @@ fn github_snapshot() {
         "fixture.step-summary",
         summary_text(&report, snapshot_paths())
     );
+}
+
+fn concise_text(report: &Report, verbose: bool) -> String {
+    let mut out = Vec::new();
+    concise::render(report, ConciseOptions { verbose }, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn concise_snapshot() {
+    let report = fixture_report(2);
+    let text = concise_text(&report, false);
+    insta::assert_snapshot!("fixture.concise", text);
+    // One line per finding, then the two summary lines.
+    assert_eq!(text.lines().count(), report.findings.len() + 2);
+}
+
+/// `--verbose`: the skipped files with their reasons, before the summary.
+#[test]
+fn verbose_lists_skipped_files() {
+    let mut report = fixture_report(2);
+    report.skipped.push(binauthz_lint::report::Skipped {
+        file: "charts/web/templates/deploy.yaml".to_string(),
+        reason: "helm-template".to_string(),
+    });
+    report.summary.files += 1;
+    report.finish();
+    let text = concise_text(&report, true);
+    assert!(
+        text.contains("Skipped files:\n  charts/web/templates/deploy.yaml: helm-template\n\nSummary: 6 files (5 scanned, 1 skipped);"),
+        "{text}"
+    );
+    assert!(!concise_text(&report, false).contains("Skipped files:"));
 }
 
 #[test]
@@ -319,7 +353,10 @@ fn github_annotations_parse_as_workflow_commands() {
     let text = github_text(&report, real_paths());
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), report.findings.len());
-    for (line, finding) in lines.iter().zip(&report.findings) {
+    // Errors first, then warnings, then notes, each in report order.
+    let mut ordered: Vec<&Finding> = report.findings.iter().collect();
+    ordered.sort_by_key(|f| std::cmp::Reverse(f.level));
+    for (line, finding) in lines.iter().zip(ordered) {
         let command = parse_command(line).unwrap_or_else(|| panic!("not a command: {line}"));
         assert!(["error", "warning", "notice"].contains(&command.name.as_str()));
         let prop = |k: &str| {

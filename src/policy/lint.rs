@@ -26,15 +26,30 @@ fn span_of(source: &PolicyRef) -> Span {
 impl Policy {
     /// Allowlist patterns that match no scanned image, and specific rules whose key matches
     /// no scanned pod context (`policy-unused-pattern`, `policy-unused-rule`, level note).
+    ///
+    /// `unchecked_files`: candidate files that were skipped although they may hold
+    /// workloads (too large, Helm templates, ...). Their images are unknown, so with no image
+    /// scanned at all nothing is said about patterns, and otherwise the note says so.
     pub fn lint_usage(
         &self,
         images: &[&str],
         contexts: &[PodContext<'_>],
+        unchecked_files: usize,
     ) -> Vec<PolicyDiagnostic> {
         let mut out = Vec::new();
         // Deduplicate first: a repository repeats the same few images many times.
         let unique: HashSet<&str> = images.iter().copied().collect();
-        for allow in &self.allowlist {
+        let unchecked = match unchecked_files {
+            0 => String::new(),
+            1 => " (1 skipped file was not checked)".to_string(),
+            n => format!(" ({n} skipped files were not checked)"),
+        };
+        let patterns = if unique.is_empty() && unchecked_files > 0 {
+            &[][..]
+        } else {
+            &self.allowlist[..]
+        };
+        for allow in patterns {
             let Some(source) = &allow.source else {
                 continue;
             };
@@ -48,7 +63,7 @@ impl Policy {
                     &source.file,
                     span_of(source),
                     format!(
-                        "allowlist pattern `{}` matches none of the {} distinct images scanned",
+                        "allowlist pattern `{}` matches none of the {} distinct images scanned{unchecked}",
                         allow.pattern.text,
                         unique.len()
                     ),
@@ -62,7 +77,13 @@ impl Policy {
         }
 
         let any_cluster = contexts.iter().any(|c| c.cluster.is_some());
-        for rule in &self.specific {
+        // Likewise no pod was read: nothing to say about rules that match none.
+        let rules = if contexts.is_empty() && unchecked_files > 0 {
+            &[][..]
+        } else {
+            &self.specific[..]
+        };
+        for rule in rules {
             let Some(source) = &rule.source else {
                 continue;
             };
@@ -98,7 +119,7 @@ impl Policy {
                     &source.file,
                     span_of(source),
                     format!(
-                        "`{}` rule `{}` matches no scanned pod: {why}",
+                        "`{}` rule `{}` matches no scanned pod: {why}{unchecked}",
                         rule.kind.field(),
                         rule.key
                     ),
@@ -107,6 +128,43 @@ impl Policy {
             );
         }
         out
+    }
+
+    /// `policy-cluster-unmatched`: the scan's cluster matches no `clusterAdmissionRules`
+    /// key although the policy has cluster rules, so the default rule decides every pod,
+    /// which is most often a typo in `--cluster` or in the key. A warning at the closest key.
+    pub fn cluster_mismatch(&self, cluster: &str) -> Option<PolicyDiagnostic> {
+        let cluster_rules: Vec<_> = self
+            .specific
+            .iter()
+            .filter(|r| r.kind == RuleKind::Cluster)
+            .collect();
+        if cluster_rules.iter().any(|r| r.key == cluster) {
+            return None;
+        }
+        let closest = cluster_rules
+            .iter()
+            .filter(|r| r.source.is_some())
+            .min_by_key(|r| (super::distance(cluster, &r.key), r.key.as_str()))?;
+        let source = closest.source.as_ref()?;
+        Some(
+            PolicyDiagnostic::new(
+                Severity::Warning,
+                "policy-cluster-unmatched",
+                &source.file,
+                span_of(source),
+                format!(
+                    "the cluster `{cluster}` matches no `clusterAdmissionRules` key (the policy has {}), so the default rule decides every pod: did you mean `{}`?",
+                    cluster_rules.len(),
+                    closest.key
+                ),
+            )
+            .label("closest cluster key")
+            .help(format!(
+                "cluster keys are `LOCATION.NAME`, compared exactly: pass `--cluster {}` if the manifests deploy there, or fix the key",
+                closest.key
+            )),
+        )
     }
 }
 
@@ -135,7 +193,7 @@ mod tests {
             namespace: "prod",
             service_account: "deployer",
         }];
-        let diags = p.lint_usage(&["gcr.io/used/app:1", "gcr.io/used/app:1"], &contexts);
+        let diags = p.lint_usage(&["gcr.io/used/app:1", "gcr.io/used/app:1"], &contexts, 0);
         let got: Vec<(&str, u32, Severity)> = diags
             .iter()
             .map(|d| (d.rule_id, d.line, d.severity))
@@ -166,7 +224,7 @@ mod tests {
             namespace: "x",
             service_account: "default",
         }];
-        let diags = p.lint_usage(&[], &none);
+        let diags = p.lint_usage(&[], &none, 0);
         assert_eq!(diags.len(), 1);
         assert!(
             diags[0].message.contains("no `--cluster`"),
@@ -177,11 +235,66 @@ mod tests {
             cluster: Some("eu.a"),
             ..none[0]
         }];
-        assert!(p.lint_usage(&[], &matching).is_empty());
+        assert!(p.lint_usage(&[], &matching, 0).is_empty());
         assert!(
             Policy::builtin_default()
-                .lint_usage(&["x"], &none)
+                .lint_usage(&["x"], &none, 0)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn skipped_files_are_not_claimed_to_have_no_images() {
+        let p = load_policy_str(
+            "admissionWhitelistPatterns:\n- namePattern: gcr.io/x/*\n\
+             defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        assert!(p.lint_usage(&[], &[], 2).is_empty());
+        let ns = load_policy_str(
+            "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             kubernetesNamespaceAdmissionRules:\n  \
+               prod: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        assert!(ns.lint_usage(&[], &[], 1).is_empty());
+        assert_eq!(ns.lint_usage(&[], &[], 0).len(), 1);
+        let diags = p.lint_usage(&["gcr.io/y/a:1"], &[], 1);
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0]
+                .message
+                .ends_with("scanned (1 skipped file was not checked)"),
+            "{}",
+            diags[0].message
+        );
+        assert_eq!(p.lint_usage(&[], &[], 0).len(), 1);
+    }
+
+    #[test]
+    fn unmatched_cluster_names_the_closest_key() {
+        let p = load_policy_str(
+            "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n\
+             clusterAdmissionRules:\n  \
+               us-east1.prod: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n  \
+               europe-west1.ks-test: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+            "p.yaml",
+        )
+        .expect("valid")
+        .policy;
+        let d = p.cluster_mismatch("europe-west1.ks-tst").expect("warning");
+        assert_eq!((d.severity, d.line), (Severity::Warning, 4));
+        assert!(
+            d.message.contains("`europe-west1.ks-tst`")
+                && d.message.contains("did you mean `europe-west1.ks-test`?"),
+            "{}",
+            d.message
+        );
+        assert!(p.cluster_mismatch("us-east1.prod").is_none());
+        assert!(Policy::builtin_default().cluster_mismatch("a.b").is_none());
     }
 }

@@ -71,6 +71,8 @@ struct Parts {
     allowlist: Vec<AllowPattern>,
     default_rule: Option<AdmissionRule>,
     specific: Vec<AdmissionRule>,
+    /// The project of `name: projects/PROJECT/policy`, when the export has it.
+    project: Option<String>,
 }
 
 struct Loader<'t> {
@@ -115,7 +117,7 @@ pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, Pol
             source_text: text.to_string(),
         });
     };
-    let policy = Policy::from_parts(
+    let mut policy = Policy::from_parts(
         display.to_string(),
         parts.global_mode.unwrap_or(GlobalMode::Disable),
         parts.global_mode.is_some(),
@@ -123,6 +125,7 @@ pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, Pol
         default_rule,
         parts.specific,
     );
+    policy.project = parts.project;
     Ok(LoadedPolicy {
         policy,
         diagnostics: diags,
@@ -194,8 +197,14 @@ fn value_or_key(tree: &Tree, key: Span, value: NodeId) -> Span {
     }
 }
 
+/// `projects/PROJECT/policy` → `PROJECT` (the resource name `policy export` prints).
+fn project_of_name(name: &str) -> Option<String> {
+    let project = name.strip_prefix("projects/")?.strip_suffix("/policy")?;
+    (!project.is_empty() && !project.contains('/')).then(|| project.to_string())
+}
+
 /// Levenshtein distance, for "did you mean" suggestions.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -275,6 +284,7 @@ impl<'t> Loader<'t> {
                 allowlist: Vec::new(),
                 default_rule: None,
                 specific: Vec::new(),
+                project: None,
             });
         };
         for dup in &self.tree.duplicates {
@@ -317,6 +327,7 @@ impl<'t> Loader<'t> {
             allowlist: Vec::new(),
             default_rule: None,
             specific: Vec::new(),
+            project: None,
         };
         let mut default_seen = false;
         let mut nonempty_maps: Vec<(RuleKind, Span)> = Vec::new();
@@ -325,8 +336,13 @@ impl<'t> Loader<'t> {
             match self.key_text(k) {
                 "name" | "description" | "updateTime" | "etag" => {
                     // Output-only or free text: never influence decisions, only type-checked
-                    // because gcloud refuses non-strings there.
-                    self.string_value(self.key_text(k), key_span, v);
+                    // because gcloud refuses non-strings there. The name gives the project
+                    // for audit events.
+                    let key = self.key_text(k);
+                    let value = self.string_value(key, key_span, v);
+                    if key == "name" {
+                        parts.project = value.and_then(project_of_name);
+                    }
                 }
                 "globalPolicyEvaluationMode" => {
                     parts.global_mode = self.enum_value(

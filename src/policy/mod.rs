@@ -21,6 +21,7 @@ use std::path::Path;
 use crate::decision::{Enforcement, PolicyRef};
 use crate::yaml::Span;
 
+pub(crate) use load::distance;
 pub use pattern::Pattern;
 pub use render::render_diagnostics;
 pub use system::{BUILTIN_SYSTEM_PATTERNS, SystemPolicy};
@@ -304,6 +305,8 @@ pub struct Policy {
     /// namespace → service account → rule (nested so lookups borrow the context's `&str`s).
     by_service_account: HashMap<String, HashMap<String, usize>>,
     system: SystemPolicy,
+    /// The project of the policy's `name` (`projects/PROJECT/policy`), for audit events.
+    project: Option<String>,
     /// `--attestors` / `--attestations`, shared by every clone (verification results are
     /// cached inside the store).
     attestation: std::sync::Arc<AttestationInputs>,
@@ -394,8 +397,14 @@ impl Policy {
             by_namespace,
             by_service_account,
             system: SystemPolicy::builtin(),
+            project: None,
             attestation: std::sync::Arc::default(),
         }
+    }
+
+    /// The project named by the policy's `name: projects/PROJECT/policy`, when it has one.
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
     }
 
     /// `policy.source` of the JSON report: the file as given, or `<built-in default>`.
@@ -436,7 +445,13 @@ fn read_text(path: &Path, display: &str) -> Result<String, PolicyError> {
         )],
         source_text: String::new(),
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read {display}: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            fail(format!("{display} not found: no such file"))
+        } else {
+            fail(format!("cannot read {display}: {e}"))
+        }
+    })?;
     if meta.len() > MAX_POLICY_BYTES {
         return Err(fail(format!(
             "{display} is {} bytes; a policy file is at most {MAX_POLICY_BYTES} bytes",
@@ -445,6 +460,35 @@ fn read_text(path: &Path, display: &str) -> Result<String, PolicyError> {
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read {display}: {e}")))?;
     String::from_utf8(bytes).map_err(|_| fail(format!("{display} is not UTF-8 text")))
+}
+
+/// When a file given as the policy is a Kubernetes manifest (top-level `apiVersion` and
+/// `kind`), the hint to add to "invalid policy": manifests are scanned, not loaded as policy.
+/// A Config Connector `BinaryAuthorizationPolicy` gets its own hint (its `spec` is close to,
+/// but not, the export format).
+pub fn manifest_hint(text: &str) -> Option<String> {
+    let top_level = |key: &str| {
+        text.lines().find_map(|line| {
+            line.strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(|value| {
+                    value
+                        .trim()
+                        .trim_matches(|c| c == '"' || c == '\'')
+                        .to_string()
+                })
+        })
+    };
+    let kind = top_level("kind")?;
+    top_level("apiVersion")?;
+    if kind == "BinaryAuthorizationPolicy" {
+        return Some(
+            "this is a Config Connector `BinaryAuthorizationPolicy` resource: pass the policy as `gcloud container binauthz policy export` prints it".to_string(),
+        );
+    }
+    Some(format!(
+        "this looks like a Kubernetes manifest (`kind: {kind}`), not a Binary Authorization policy: give manifests as paths to scan, and `--policy` the output of `gcloud container binauthz policy export`"
+    ))
 }
 
 /// Load and validate a project policy file (`gcloud container binauthz policy export` format).
@@ -476,7 +520,11 @@ pub fn validate_file(path: &Path, display: &str, color: bool) -> (i32, String) {
         Ok(text) => text,
         Err(err) => {
             let mut out = err.render(color);
-            out.push_str(&format!("{display}: invalid policy\n"));
+            if path.exists() {
+                out.push_str(&format!("{display}: invalid policy\n"));
+            } else {
+                out.push_str(&format!("{display}: policy file not found\n"));
+            }
             return (2, out);
         }
     };

@@ -55,18 +55,164 @@ fn annotation_path(file: &str, paths: &RepoPaths) -> Option<String> {
     }
 }
 
-/// One workflow command per finding, in report order.
+/// GitHub displays at most this many annotations of each level per step; the rest are
+/// dropped without a word, so the renderer chooses which ones are shown.
+pub const ANNOTATIONS_PER_LEVEL: usize = 10;
+
+/// Workflow commands for the findings: errors first, then warnings, then notes (each in
+/// report order), at most [`ANNOTATIONS_PER_LEVEL`] of each. When some are left out, a
+/// final notice says how many and where to see them all (the step summary and code
+/// scanning have every finding); it takes the place of the tenth note when needed, so it
+/// is always displayed.
 pub fn render(report: &Report, options: &GithubOptions, out: &mut dyn Write) -> io::Result<()> {
     // PR mode / baseline: annotate what the change introduces; unchanged findings stay in
     // SARIF and the JSON report.
-    for finding in report
+    let annotated: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.baseline_state != Some("unchanged"))
-    {
-        writeln!(out, "{}", annotation(finding, &options.paths))?;
+        .collect();
+    let of_level = |level: Level| -> Vec<&Finding> {
+        annotated
+            .iter()
+            .copied()
+            .filter(|f| f.level == level)
+            .collect()
+    };
+    let (errors, warnings, notes) = (
+        of_level(Level::Error),
+        of_level(Level::Warning),
+        of_level(Level::Note),
+    );
+    let over = |list: &[&Finding]| list.len().saturating_sub(ANNOTATIONS_PER_LEVEL);
+    let truncated = over(&errors) + over(&warnings) + over(&notes) > 0;
+    let note_cap = if truncated {
+        ANNOTATIONS_PER_LEVEL - 1
+    } else {
+        ANNOTATIONS_PER_LEVEL
+    };
+    let mut left_out = Vec::new();
+    for (list, cap, name) in [
+        (&errors, ANNOTATIONS_PER_LEVEL, "error"),
+        (&warnings, ANNOTATIONS_PER_LEVEL, "warning"),
+        (&notes, note_cap, "note"),
+    ] {
+        for finding in list.iter().take(cap) {
+            writeln!(out, "{}", annotation(finding, &options.paths))?;
+        }
+        let rest = list.len().saturating_sub(cap);
+        if rest > 0 {
+            left_out.push(format!("{rest} {name}{}", if rest == 1 { "" } else { "s" }));
+        }
+    }
+    if !left_out.is_empty() {
+        let total = annotated.len()
+            - (errors.len().min(ANNOTATIONS_PER_LEVEL)
+                + warnings.len().min(ANNOTATIONS_PER_LEVEL)
+                + notes.len().min(note_cap));
+        writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property("binauthz-lint: more findings"),
+            escape_data(&format!(
+                "{total} more: see the step summary / code scanning ({} not annotated; GitHub shows at most {ANNOTATIONS_PER_LEVEL} annotations of each level per step)",
+                left_out.join(", ")
+            ))
+        )?;
     }
     Ok(())
+}
+
+/// An invalid policy (exit code 2): an `::error` at each of its errors, so the check
+/// points at the line to fix although nothing was scanned.
+pub fn policy_error(
+    diagnostics: &[crate::policy::PolicyDiagnostic],
+    paths: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::policy::Severity::Error)
+    {
+        let finding = policy_finding(d);
+        if d.line == 0 {
+            // No position (the file is missing or unreadable): no file to annotate.
+            writeln!(
+                out,
+                "::error title={}::{}",
+                escape_property(&format!("{} (binauthz-lint)", finding.rule_id)),
+                escape_data(&finding.message)
+            )?;
+        } else {
+            writeln!(out, "{}", annotation(&finding, paths))?;
+        }
+    }
+    Ok(())
+}
+
+fn policy_finding(d: &crate::policy::PolicyDiagnostic) -> Finding {
+    let line = d.line.max(1);
+    let column = d.column.max(1);
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str(&format!(" ({help})"));
+    }
+    Finding::new(
+        d.rule_id,
+        Level::Error,
+        message,
+        super::Location {
+            file: d.file.clone(),
+            line,
+            column,
+            document: 0,
+            end_line: d.end_line.max(line),
+            end_column: d.end_column.max(column),
+        },
+    )
+}
+
+/// The job summary of a run that stopped at an invalid policy: what to fix, where.
+pub fn policy_error_summary(
+    diagnostics: &[crate::policy::PolicyDiagnostic],
+    display: &str,
+    paths: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "## binauthz-lint")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "**The policy {} is invalid: nothing was scanned.** Fix the following and run again (`binauthz-lint policy validate {}` shows the same locally):",
+        markdown_text(&paths.repo_relative(display)),
+        markdown_text(&paths.repo_relative(display))
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Where | Problem |")?;
+    writeln!(out, "|---|---|")?;
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::policy::Severity::Error)
+    {
+        let f = policy_finding(d);
+        let where_ = if d.line > 0 {
+            format!(
+                "{}:{}:{}",
+                paths.repo_relative(&f.location.file),
+                f.location.line,
+                f.location.column
+            )
+        } else {
+            paths.repo_relative(&f.location.file)
+        };
+        writeln!(
+            out,
+            "| {} | {} |",
+            markdown_text(&where_),
+            markdown_text(&f.message)
+        )?;
+    }
+    writeln!(out)
 }
 
 /// The workflow command of one finding.
@@ -382,6 +528,58 @@ mod tests {
             annotation(&f, &paths()),
             "::warning title=manifest-invalid (binauthz-lint)::bad"
         );
+    }
+
+    fn report_of(levels: &[(Level, usize)]) -> Report {
+        let mut report = Report::new("p.yaml");
+        for (level, count) in levels {
+            for i in 0..*count {
+                report.findings.push(Finding::new(
+                    "manifest-invalid",
+                    *level,
+                    format!("{} {i}", level.as_str()),
+                    Location::file_start("a.yaml"),
+                ));
+            }
+        }
+        report
+    }
+
+    fn commands(report: &Report) -> Vec<String> {
+        let mut out = Vec::new();
+        render(report, &GithubOptions { paths: paths() }, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn notes_alone_over_the_cap_keep_room_for_the_summary() {
+        let report = report_of(&[(Level::Note, 12)]);
+        let got = commands(&report);
+        assert_eq!(got.len(), 10);
+        assert!(got.iter().all(|c| c == "::notice"));
+        let mut out = Vec::new();
+        render(&report, &GithubOptions { paths: paths() }, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.lines()
+                .last()
+                .unwrap()
+                .contains("::3 more: see the step summary / code scanning (3 notes not annotated"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn at_the_cap_nothing_is_left_out() {
+        let report = report_of(&[(Level::Warning, 10), (Level::Note, 10), (Level::Error, 10)]);
+        let got = commands(&report);
+        assert_eq!(got.len(), 30);
+        assert_eq!(got[0], "::error");
+        assert_eq!(got[29], "::notice");
     }
 
     #[test]

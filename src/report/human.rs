@@ -24,6 +24,8 @@ use std::io::{self, Write};
 pub struct HumanOptions {
     /// ANSI colours (the binary decides: a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// `--verbose`: list the skipped files with their reasons before the summary.
+    pub verbose: bool,
 }
 
 struct Paint {
@@ -159,7 +161,59 @@ pub fn render(report: &Report, options: HumanOptions, out: &mut dyn Write) -> io
         }
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary_line(report, &paint))
+    if options.verbose {
+        write_skipped(report, out)?;
+    }
+    write_summary(report, options.color, out)
+}
+
+/// `--verbose`: every skipped file with its reason (the JSON report's `skipped[]`).
+pub fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Skipped files:")?;
+    for skipped in &report.skipped {
+        writeln!(
+            out,
+            "  {}: {}",
+            terminal_safe(&skipped.file),
+            skipped.reason
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The closing summary: the counts line, then the findings per rule.
+pub fn write_summary(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: color };
+    writeln!(out, "{}", summary_line(report, &paint))?;
+    if let Some(by_rule) = by_rule_line(report) {
+        writeln!(out, "{by_rule}")?;
+    }
+    Ok(())
+}
+
+/// `By rule: image-denied 3 (error), breakglass-used 2 (warning)`: errors first, then by
+/// count, then by id.
+fn by_rule_line(report: &Report) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<(&str, Level), usize> =
+        std::collections::BTreeMap::new();
+    for f in &report.findings {
+        *counts.entry((f.rule_id, f.level)).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let mut rows: Vec<((&str, Level), usize)> = counts.into_iter().collect();
+    rows.sort_by(|((a_id, a_level), a_n), ((b_id, b_level), b_n)| {
+        b_level.cmp(a_level).then(b_n.cmp(a_n)).then(a_id.cmp(b_id))
+    });
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|((id, level), n)| format!("{id} {n} ({})", level.as_str()))
+        .collect();
+    Some(format!("By rule: {}", parts.join(", ")))
 }
 
 fn summary_line(report: &Report, paint: &Paint) -> String {
@@ -184,17 +238,20 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         }
         _ => String::new(),
     };
+    // Files as the JSON `summary.files` counts them (every candidate), then how many were
+    // read; workload verdicts before the image count, so no number reads as images.
     format!(
-        "{} {} scanned, {} skipped; {}, {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}{}",
+        "{} {} ({} scanned, {} skipped); {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}; {}{}",
         paint.wrap("1", "Summary:"),
-        plural(s.files.saturating_sub(s.skipped_files), "file"),
+        plural(s.files, "file"),
+        s.files.saturating_sub(s.skipped_files),
         s.skipped_files,
         plural(s.workloads, "workload"),
-        plural(s.images, "image"),
         s.admitted,
         s.denied,
         s.dryrun_denied,
         s.breakglass,
+        plural(s.images, "image"),
         findings,
         baseline
     )

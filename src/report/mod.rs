@@ -2,6 +2,7 @@
 //!
 //! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
 
+pub mod concise;
 pub mod fingerprint;
 pub mod github;
 pub mod human;
@@ -229,6 +230,9 @@ pub struct WorkloadReport {
     /// The exception that approves its break-glass, if any (audit events).
     #[serde(skip)]
     pub approved_by: Option<String>,
+    /// The GCP project of the policy that evaluated it (audit events' `project_id`).
+    #[serde(skip)]
+    pub project: Option<String>,
 }
 
 /// What a config file decided for a workload (JSON `workloads[].context/cluster/policy`).
