@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
             for image in ["nginx", "gcr.io/p/app:1", "gcr.io/p/app@sha256:0000000000000000000000000000000000000000000000000000000000000000"] {
                 let _ = loaded.policy.evaluate(&ctx, image);
             }
-            let _ = loaded.policy.lint_usage(&["nginx"], &[ctx]);
+            let _ = loaded.policy.lint_usage(&["nginx"], &[ctx], 0);
         }
     }
 });
