@@ -73,25 +73,11 @@ pub struct Marker {
 /// Find every break-glass-like marker on a workload.
 pub fn markers(tree: &Tree, workload: &Workload, lenient: bool) -> Vec<Marker> {
     let mut out = Vec::new();
-    let is_pod = workload.route.template.is_empty();
-    if let Some(meta) = workload.pod_metadata.or(if is_pod {
-        workload.object_metadata
-    } else {
-        None
-    }) {
-        scan_metadata(tree, meta, None, lenient, &mut out);
+    for meta in &workload.pod_metadata {
+        scan_metadata(tree, *meta, None, lenient, &mut out);
     }
-    if !is_pod {
-        if let Some(meta) = workload.object_metadata {
-            let place = format!("the {}'s own metadata", workload.object.kind);
-            scan_metadata(tree, meta, Some(place), lenient, &mut out);
-        }
-        for route in workload.route.intermediate_metadata {
-            if let Some(meta) = tree.path(workload.object.node, route) {
-                let place = format!("`{}`", route.join("."));
-                scan_metadata(tree, meta, Some(place), lenient, &mut out);
-            }
-        }
+    for (meta, place) in &workload.other_metadata {
+        scan_metadata(tree, *meta, Some(place.clone()), lenient, &mut out);
     }
     out.sort_by_key(|m| (m.key_span.start.line, m.key_span.start.column));
     out
@@ -208,15 +194,9 @@ fn classify(
 }
 
 /// The full `breakglass-ineffective` message: why, and how to fix.
-pub fn ineffective_message(marker: &Marker, workload_kind: &str) -> String {
+/// `template_place` is where the label belongs ([`Workload::breakglass_place`]).
+pub fn ineffective_message(marker: &Marker, template_place: &str) -> String {
     let key = &marker.key;
-    let template_place = if workload_kind == "Pod" {
-        "the Pod's `metadata.labels`".to_string()
-    } else if workload_kind == "CronJob" {
-        "`spec.jobTemplate.spec.template.metadata.labels`".to_string()
-    } else {
-        "the pod template's `spec.template.metadata.labels`".to_string()
-    };
     let fix = format!("put `{LABEL_KEY}: \"true\"` under {template_place}");
     match &marker.problem {
         Some(Problem::NotOnPodTemplate { place }) => format!(
