@@ -327,6 +327,16 @@ fn evaluate_workload(
     for marker in &markers {
         let mut push = |rule: &'static str, level: Level, message: String| {
             let mut f = source.finding(rule, level, message, marker.key_span, document);
+            // A marker on metadata that several pod templates share (an Argo workflow's
+            // `podMetadata`, a training job's own metadata) is reported once, with the
+            // first template's fix.
+            let repeated = result
+                .findings
+                .iter()
+                .any(|other| other.rule_id == f.rule_id && other.location == f.location);
+            if repeated {
+                return;
+            }
             f.workload = Some(identity_ref.clone());
             result.findings.push(f);
         };
