@@ -458,11 +458,17 @@ pub const DETECTED_ROUTE: &str = "detected";
 /// kind are not reported: its schema is not known.
 fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extraction) {
     let mut ignored = Vec::new();
-    let mut pending: Vec<(NodeId, String, Option<NodeId>)> = Vec::new();
+    // The walk records each node's step from its parent; a route string is only built for
+    // the pod specs found (most objects of unknown kinds are CRDs, ConfigMaps, ...).
+    let mut steps: Vec<(usize, PathStep<'_>)> = Vec::new();
+    let mut pending: Vec<(NodeId, usize, Option<NodeId>)> = Vec::new();
     for (key, value) in tree.entries(object.node).into_iter().rev() {
         match tree.scalar(key) {
             Some("metadata" | "status" | "apiVersion" | "kind") | None => {}
-            Some(key) => pending.push((value, key.to_string(), Some(object.node))),
+            Some(key) => {
+                steps.push((usize::MAX, PathStep::Key(key)));
+                pending.push((value, steps.len() - 1, Some(object.node)));
+            }
         }
     }
     let object_metadata = tree
@@ -471,14 +477,15 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
     let mut identity = None;
     // Aliases share nodes, so a walk can meet far more nodes than the text has: bounded.
     let mut budget: u32 = 200_000;
-    while let Some((node, route, parent)) = pending.pop() {
+    while let Some((node, step, parent)) = pending.pop() {
         budget = budget.saturating_sub(1);
         if budget == 0 {
             break;
         }
         if let Some(items) = tree.seq(node) {
             for (index, item) in items.iter().enumerate().rev() {
-                pending.push((*item, format!("{route}[{index}]"), None));
+                steps.push((step, PathStep::Index(index)));
+                pending.push((*item, steps.len() - 1, None));
             }
             continue;
         }
@@ -489,9 +496,10 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
             let identity = identity.get_or_insert_with(|| {
                 object_identity(tree, object_metadata, default_namespace, &mut ignored)
             });
+            let route = render_path(&steps, step);
             // A `PodTemplateSpec` shape: the pod spec under `spec` beside a `metadata`.
             let template_metadata = parent
-                .filter(|_| route == "spec" || route.ends_with(".spec"))
+                .filter(|_| matches!(steps[step].1, PathStep::Key("spec")))
                 .and_then(|p| tree.get(p, "metadata"))
                 .filter(|m| tree.map(*m).is_some() && Some(*m) != object_metadata);
             let breakglass_place = match template_metadata {
@@ -525,7 +533,7 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
             out.workloads.push(Workload {
                 object: object.clone(),
                 route: DETECTED_ROUTE.to_string(),
-                detected_at: Some((route.clone(), tree.span(node))),
+                detected_at: Some((route, tree.span(node))),
                 name: identity.name.clone(),
                 namespace: identity.namespace.clone(),
                 service_account,
@@ -539,10 +547,42 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
         for (key, value) in tree.entries(node).into_iter().rev() {
             match tree.scalar(key) {
                 Some("containers" | "initContainers" | "ephemeralContainers") | None => {}
-                Some(key) => pending.push((value, format!("{route}.{key}"), Some(node))),
+                Some(key) => {
+                    steps.push((step, PathStep::Key(key)));
+                    pending.push((value, steps.len() - 1, Some(node)));
+                }
             }
         }
     }
+}
+
+/// One step of a path found by [`detect`].
+#[derive(Clone, Copy)]
+enum PathStep<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// `spec.runner[0].template.spec` from the recorded steps.
+fn render_path(steps: &[(usize, PathStep<'_>)], mut at: usize) -> String {
+    let mut chain = Vec::new();
+    while let Some((parent, step)) = steps.get(at) {
+        chain.push(*step);
+        at = *parent;
+    }
+    let mut out = String::new();
+    for step in chain.iter().rev() {
+        match step {
+            PathStep::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            PathStep::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
 }
 
 /// A `containers` list with at least one container that has an `image` string.
@@ -809,6 +849,26 @@ mod tests {
         assert_eq!(e.workloads[0].route, DETECTED_ROUTE);
         let (path, _) = e.workloads[0].detected_at.clone().unwrap();
         assert_eq!(path, "spec.template.spec");
+    }
+
+    #[test]
+    fn detected_pod_specs_are_named_by_their_path() {
+        let e = extract_one(
+            "apiVersion: example.com/v1\nkind: Fleet\nmetadata: {name: f}\nspec:\n  runners:\n  - {pod: {containers: [{image: a}]}}\n  - pod:\n      serviceAccountName: robot\n      containers: [{name: b, image: b}]\n",
+        );
+        let found: Vec<(String, &str)> = e
+            .workloads
+            .iter()
+            .map(|w| (w.detected_at.clone().unwrap().0, w.service_account.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("spec.runners[0].pod".to_string(), "default"),
+                ("spec.runners[1].pod".to_string(), "robot")
+            ]
+        );
+        assert!(e.workloads.iter().all(|w| w.pod_metadata.is_empty()));
     }
 
     #[test]
