@@ -74,26 +74,48 @@ pub struct Marker {
 pub fn markers(tree: &Tree, workload: &Workload, lenient: bool) -> Vec<Marker> {
     let mut out = Vec::new();
     for meta in &workload.pod_metadata {
-        scan_metadata(tree, *meta, None, lenient, &mut out);
+        match workload
+            .annotations_not_copied
+            .iter()
+            .find(|(m, _)| m == meta)
+        {
+            None => scan_metadata(tree, *meta, BOTH, None, lenient, &mut out),
+            Some((_, place)) => {
+                scan_metadata(tree, *meta, LABELS, None, lenient, &mut out);
+                scan_metadata(
+                    tree,
+                    *meta,
+                    ANNOTATIONS,
+                    Some(place.clone()),
+                    lenient,
+                    &mut out,
+                );
+            }
+        }
     }
     for (meta, place) in &workload.other_metadata {
-        scan_metadata(tree, *meta, Some(place.clone()), lenient, &mut out);
+        scan_metadata(tree, *meta, BOTH, Some(place.clone()), lenient, &mut out);
     }
     out.sort_by_key(|m| (m.key_span.start.line, m.key_span.start.column));
     out
 }
 
+const LABELS: &[(&str, MarkerKind)] = &[("labels", MarkerKind::Label)];
+const ANNOTATIONS: &[(&str, MarkerKind)] = &[("annotations", MarkerKind::Annotation)];
+const BOTH: &[(&str, MarkerKind)] = &[
+    ("labels", MarkerKind::Label),
+    ("annotations", MarkerKind::Annotation),
+];
+
 fn scan_metadata(
     tree: &Tree,
     meta: NodeId,
+    fields: &[(&str, MarkerKind)],
     wrong_place: Option<String>,
     lenient: bool,
     out: &mut Vec<Marker>,
 ) {
-    for (field, kind) in [
-        ("labels", MarkerKind::Label),
-        ("annotations", MarkerKind::Annotation),
-    ] {
+    for &(field, kind) in fields {
         let Some(map) = tree.get(meta, field) else {
             continue;
         };

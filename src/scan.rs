@@ -465,7 +465,16 @@ fn evaluate_workload(
             Vec::new()
         },
         pod_annotations: if audited {
-            pod_entries(tree, &workload.pod_metadata, "annotations")
+            pod_entries(
+                tree,
+                &workload
+                    .pod_metadata
+                    .iter()
+                    .copied()
+                    .filter(|m| !workload.annotations_not_copied.iter().any(|(n, _)| n == m))
+                    .collect::<Vec<_>>(),
+                "annotations",
+            )
         } else {
             Vec::new()
         },

@@ -86,6 +86,9 @@ pub struct Workload {
     /// The metadata blocks whose labels and annotations the pods get (the pod template's
     /// `metadata`; the object's own for a Pod, a Notebook or a Tekton Task, ...).
     pub pod_metadata: Vec<NodeId>,
+    /// Those of `pod_metadata` whose annotations do not reach the pods (only their labels
+    /// are copied), with the place of those annotations as messages name it.
+    pub annotations_not_copied: Vec<(NodeId, String)>,
     /// Metadata blocks of the workload that do *not* reach the pods, with their place as the
     /// break-glass messages name it.
     pub other_metadata: Vec<(NodeId, String)>,
@@ -370,17 +373,27 @@ fn workload(
         return None;
     }
     let mut pod_metadata: Vec<NodeId> = Vec::new();
+    let mut annotations_not_copied = Vec::new();
     for source in pod.labels_from {
         let meta = match source {
             LabelSource::TemplateMetadata => tree.get(template, "metadata"),
             LabelSource::Inline => Some(pod_spec),
-            LabelSource::Object => object_metadata,
+            LabelSource::Object | LabelSource::ObjectLabels => object_metadata,
             LabelSource::Path(path) => tree.path(node, path),
         };
         if let Some(meta) = meta.filter(|m| tree.map(*m).is_some())
             && !pod_metadata.contains(&meta)
         {
             pod_metadata.push(meta);
+            if *source == LabelSource::ObjectLabels {
+                annotations_not_copied.push((
+                    meta,
+                    format!(
+                        "the {}'s own annotations (its controller copies only the labels)",
+                        object.kind
+                    ),
+                ));
+            }
         }
     }
     let mut other_metadata = Vec::new();
@@ -443,6 +456,7 @@ fn workload(
         service_account,
         object_metadata,
         pod_metadata,
+        annotations_not_copied,
         other_metadata,
         breakglass_place,
         containers,
@@ -539,6 +553,7 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
                 service_account,
                 object_metadata,
                 pod_metadata: template_metadata.into_iter().collect(),
+                annotations_not_copied: Vec::new(),
                 other_metadata: Vec::new(),
                 breakglass_place,
                 containers,
@@ -634,7 +649,7 @@ fn breakglass_place(object: &Object, pod: &PodRoute, route: &str) -> String {
         Some(LabelSource::TemplateMetadata) => format!("`{route}.metadata.labels`"),
         Some(LabelSource::Inline) => format!("`{route}.labels`"),
         Some(LabelSource::Path(path)) => format!("`{}.labels`", path.join(".")),
-        Some(LabelSource::Object) | None => {
+        Some(LabelSource::Object | LabelSource::ObjectLabels) | None => {
             format!("the {}'s own `metadata.labels`", object.kind)
         }
     }

@@ -61,6 +61,9 @@ pub enum LabelSource {
     Object,
     /// A metadata block at this path from the object (Argo Workflows' `spec.podMetadata`).
     Path(&'static [&'static str]),
+    /// The object's own labels, but not its annotations (the Kubeflow notebook controller
+    /// copies only the Notebook's labels to the pod template).
+    ObjectLabels,
 }
 
 /// One pod template of a kind.
@@ -534,7 +537,7 @@ pub const POD_TEMPLATE_ROUTES: &[PodTemplateRoute] = &[
         "Notebook",
         KUBEFLOW,
         &[PodRoute {
-            labels_from: &[LabelSource::Object],
+            labels_from: &[LabelSource::ObjectLabels],
             ..template(&[Key("spec"), Key("template")])
         }],
     ),
