@@ -51,7 +51,8 @@ ROUTES = {
     ("serving.knative.dev", "Service"): [(ST, T)],
     ("serving.knative.dev", "Configuration"): [(ST, T)],
     ("serving.knative.dev", "Revision"): [(["spec"], "podspec")],
-    ("serving.kserve.io", "InferenceService"): [(["spec", c], KSERVE) for c in ("predictor", "transformer", "explainer")],
+    ("serving.kserve.io", "InferenceService"): [(["spec", c], KSERVE) for c in ("predictor", "transformer", "explainer")]
+    + [(["spec", "predictor", "workerSpec"], ["containers", "initContainers"])],
     ("serving.kserve.io", "ServingRuntime"): [(["spec"], ["containers", "initContainers"])],
     ("serving.kserve.io", "ClusterServingRuntime"): [(["spec"], ["containers", "initContainers"])],
     ("ray.io", "RayCluster"): [(["spec", "headGroupSpec", "template"], T),

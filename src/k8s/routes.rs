@@ -369,6 +369,19 @@ pub const POD_TEMPLATE_ROUTES: &[PodTemplateRoute] = &[
             kserve_component(&[Key("spec"), Key("predictor")]),
             kserve_component(&[Key("spec"), Key("transformer")]),
             kserve_component(&[Key("spec"), Key("explainer")]),
+            // Multi-node serving: worker pods from `predictor.workerSpec` (an inline
+            // PodSpec), labelled like the predictor.
+            spec(
+                &[Key("spec"), Key("predictor"), Key("workerSpec")],
+                &[
+                    List(&["containers"], Container),
+                    List(&["initContainers"], InitContainer),
+                ],
+                &[
+                    LabelSource::Path(&["spec", "predictor"]),
+                    LabelSource::Object,
+                ],
+            ),
         ],
     ),
     kind("ServingRuntime", KSERVE, KSERVE_RUNTIME),
