@@ -130,7 +130,7 @@ const fn with_intermediate(mut route: PodRoute, after: &'static [usize]) -> PodR
     route
 }
 
-/// A pod spec reached directly, labelled from `labels`.
+/// A pod spec reached directly (no PodTemplateSpec around it), labelled from `labels_from`.
 const fn spec(
     steps: &'static [Step],
     containers: &'static [ContainerSource],
