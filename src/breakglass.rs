@@ -76,41 +76,49 @@ pub struct Marker {
 /// Find every break-glass-like marker on a workload.
 pub fn markers(tree: &Tree, workload: &Workload, lenient: bool) -> Vec<Marker> {
     let mut out = Vec::new();
-    let is_pod = workload.route.template.is_empty();
-    if let Some(meta) = workload.pod_metadata.or(if is_pod {
-        workload.object_metadata
-    } else {
-        None
-    }) {
-        scan_metadata(tree, meta, None, lenient, &mut out);
-    }
-    if !is_pod {
-        if let Some(meta) = workload.object_metadata {
-            let place = format!("the {}'s own metadata", workload.object.kind);
-            scan_metadata(tree, meta, Some(place), lenient, &mut out);
-        }
-        for route in workload.route.intermediate_metadata {
-            if let Some(meta) = tree.path(workload.object.node, route) {
-                let place = format!("`{}`", route.join("."));
-                scan_metadata(tree, meta, Some(place), lenient, &mut out);
+    for meta in &workload.pod_metadata {
+        match workload
+            .annotations_not_copied
+            .iter()
+            .find(|(m, _)| m == meta)
+        {
+            None => scan_metadata(tree, *meta, BOTH, None, lenient, &mut out),
+            Some((_, place)) => {
+                scan_metadata(tree, *meta, LABELS, None, lenient, &mut out);
+                scan_metadata(
+                    tree,
+                    *meta,
+                    ANNOTATIONS,
+                    Some(place.clone()),
+                    lenient,
+                    &mut out,
+                );
             }
         }
+    }
+    for (meta, place) in &workload.other_metadata {
+        scan_metadata(tree, *meta, BOTH, Some(place.clone()), lenient, &mut out);
     }
     out.sort_by_key(|m| (m.key_span.start.line, m.key_span.start.column));
     out
 }
 
+const LABELS: &[(&str, MarkerKind)] = &[("labels", MarkerKind::Label)];
+const ANNOTATIONS: &[(&str, MarkerKind)] = &[("annotations", MarkerKind::Annotation)];
+const BOTH: &[(&str, MarkerKind)] = &[
+    ("labels", MarkerKind::Label),
+    ("annotations", MarkerKind::Annotation),
+];
+
 fn scan_metadata(
     tree: &Tree,
     meta: NodeId,
+    fields: &[(&str, MarkerKind)],
     wrong_place: Option<String>,
     lenient: bool,
     out: &mut Vec<Marker>,
 ) {
-    for (field, kind) in [
-        ("labels", MarkerKind::Label),
-        ("annotations", MarkerKind::Annotation),
-    ] {
+    for &(field, kind) in fields {
         let Some(map) = tree.get(meta, field) else {
             continue;
         };
@@ -213,15 +221,9 @@ fn classify(
 }
 
 /// The full `breakglass-ineffective` message: why, and how to fix.
-pub fn ineffective_message(marker: &Marker, workload_kind: &str) -> String {
+/// `template_place` is where the label belongs ([`Workload::breakglass_place`]).
+pub fn ineffective_message(marker: &Marker, template_place: &str) -> String {
     let key = &marker.key;
-    let template_place = if workload_kind == "Pod" {
-        "the Pod's `metadata.labels`".to_string()
-    } else if workload_kind == "CronJob" {
-        "`spec.jobTemplate.spec.template.metadata.labels`".to_string()
-    } else {
-        "the pod template's `spec.template.metadata.labels`".to_string()
-    };
     let fix = format!("put `{LABEL_KEY}: \"true\"` under {template_place}");
     let refused = if marker.refused_value
         && !matches!(marker.problem, Some(Problem::UnquotedScalar { .. }))

@@ -180,6 +180,11 @@ pub const RULES: &[RuleMeta] = &[
         Level::Note,
         "A specific admission rule whose key matches no scanned pod context"
     ),
+    rule!(
+        "workload-route-inferred",
+        Level::Note,
+        "A kind binauthz-lint does not know holds a pod spec; its images were evaluated from where it was found"
+    ),
 ];
 
 /// Where the rule pages are published (SARIF `helpUri`: `<DOCS_BASE_URI><id>.md`).

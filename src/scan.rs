@@ -118,6 +118,8 @@ pub fn scan_text(
         ..FileResult::default()
     };
     let mut objects = 0usize;
+    // Kinds whose pod-spec route was inferred: noted once per file.
+    let mut inferred_kinds: Vec<String> = Vec::new();
     for document in &tree.documents {
         let Some(root) = document.root else {
             continue;
@@ -134,6 +136,21 @@ pub fn scan_text(
             ));
         }
         for workload in &extraction.workloads {
+            if let Some((path, span)) = &workload.detected_at
+                && !inferred_kinds.contains(&workload.object.kind)
+            {
+                inferred_kinds.push(workload.object.kind.clone());
+                result.findings.push(source.finding(
+                    "workload-route-inferred",
+                    Level::Note,
+                    format!(
+                        "{} ({}) is not a kind binauthz-lint knows, but `{path}` holds a pod spec: its images are evaluated as a workload of route `detected` (one note per kind and file); break-glass is only recognised on a pod template's `metadata` beside that spec",
+                        workload.object.kind, workload.object.api_version
+                    ),
+                    *span,
+                    document.index,
+                ));
+            }
             evaluate_workload(
                 &source,
                 &tree,
@@ -206,6 +223,20 @@ fn document_is_object(tree: &Tree, document: u32) -> bool {
         .is_some_and(|root| k8s::is_object(tree, root))
 }
 
+/// The pods' labels (or annotations) from every block they come from; a later block wins.
+fn pod_entries(tree: &Tree, metas: &[NodeId], field: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for meta in metas {
+        for (key, value) in string_entries(tree, Some(*meta), field) {
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => out.push((key, value)),
+            }
+        }
+    }
+    out
+}
+
 fn string_entries(tree: &Tree, meta: Option<NodeId>, field: &str) -> Vec<(String, String)> {
     let Some(map) = meta.and_then(|m| tree.get(m, field)) else {
         return Vec::new();
@@ -254,7 +285,11 @@ fn evaluate_workload(
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
         api_group: k8s::api_group(&workload.object.api_version).to_string(),
-        route: workload.route.template.join("."),
+        // A detected pod spec is identified by where it was found.
+        route: match &workload.detected_at {
+            Some((path, _)) => format!("{}:{path}", workload.route),
+            None => workload.route.clone(),
+        },
         cluster: settings.cluster.clone(),
         context: None,
     };
@@ -293,6 +328,16 @@ fn evaluate_workload(
     for marker in &markers {
         let mut push = |rule: &'static str, level: Level, message: String| {
             let mut f = source.finding(rule, level, message, marker.key_span, document);
+            // A marker on metadata that several pod templates share (an Argo workflow's
+            // `podMetadata`, a training job's own metadata) is reported once, with the
+            // first template's fix.
+            let repeated = result
+                .findings
+                .iter()
+                .any(|other| other.rule_id == f.rule_id && other.location == f.location);
+            if repeated {
+                return;
+            }
             f.workload = Some(identity_ref.clone());
             result.findings.push(f);
         };
@@ -324,7 +369,7 @@ fn evaluate_workload(
             push(
                 "breakglass-ineffective",
                 level,
-                breakglass::ineffective_message(marker, &workload.object.kind),
+                breakglass::ineffective_message(marker, &workload.breakglass_place),
             );
             continue;
         }
@@ -413,19 +458,13 @@ fn evaluate_workload(
     }
 
     let object_location = source.location(tree.span(workload.object.node), document);
-    let pod_meta = workload
-        .pod_metadata
-        .or(if workload.route.template.is_empty() {
-            workload.object_metadata
-        } else {
-            None
-        });
     // Pod metadata is only kept for the audit events of break-glass and dry-run admissions.
     let audited = effective || policy_decision == PolicyDecision::DryrunDeny;
     result.workloads.push(WorkloadReport {
         location: object_location,
         api_version: workload.object.api_version.clone(),
         kind: workload.object.kind.clone(),
+        route: workload.route.clone(),
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
         service_account: workload.service_account.clone(),
@@ -435,12 +474,21 @@ fn evaluate_workload(
         breakglass,
         images,
         pod_labels: if audited {
-            string_entries(tree, pod_meta, "labels")
+            pod_entries(tree, &workload.pod_metadata, "labels")
         } else {
             Vec::new()
         },
         pod_annotations: if audited {
-            string_entries(tree, pod_meta, "annotations")
+            pod_entries(
+                tree,
+                &workload
+                    .pod_metadata
+                    .iter()
+                    .copied()
+                    .filter(|m| !workload.annotations_not_copied.iter().any(|(n, _)| n == m))
+                    .collect::<Vec<_>>(),
+                "annotations",
+            )
         } else {
             Vec::new()
         },

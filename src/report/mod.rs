@@ -206,6 +206,9 @@ pub struct WorkloadReport {
     pub location: Location,
     pub api_version: String,
     pub kind: String,
+    /// The route from the object to this pod template (`spec.template`; empty for a Pod;
+    /// `detected` for a kind binauthz-lint does not know).
+    pub route: String,
     pub name: String,
     pub namespace: String,
     pub service_account: String,
