@@ -50,6 +50,20 @@ pub enum PolicyCommand {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Impact preview: evaluate the manifests under OLD and NEW and list every workload
+    /// whose decision changes (exit 1 when one becomes denied by an enforced rule).
+    Diff(Box<PolicyDiffArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyDiffArgs {
+    /// The current policy: a file, or `REV:path` (path from the repository root, read from
+    /// git objects).
+    pub old: String,
+    /// The proposed policy: a file, or `REV:path`.
+    pub new: String,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 #[derive(Subcommand, Debug)]

@@ -124,15 +124,15 @@ impl Repo {
         })
     }
 
-    /// The commit `git merge-base REV HEAD`: the base a pull request is compared with.
-    pub fn merge_base(&self, rev: &str) -> Result<String, GitError> {
+    /// The commit a revision names (`rev-parse --verify REV^{commit}`).
+    pub fn commit(&self, rev: &str) -> Result<String, GitError> {
         let fetch = format!(
             "`git fetch --no-tags origin {rev}` (in a shallow clone also `git fetch --unshallow origin`, or check out with `fetch-depth: 0`)"
         );
         if rev.starts_with('-') {
             return Err(GitError(format!("invalid revision `{rev}`")));
         }
-        let commit = run(
+        run(
             &self.toplevel,
             &[
                 "rev-parse",
@@ -149,7 +149,15 @@ impl Repo {
             GitError(format!(
                 "revision `{rev}` is not in this clone; fetch it with {fetch}"
             ))
-        })?;
+        })
+    }
+
+    /// The commit `git merge-base REV HEAD`: the base a pull request is compared with.
+    pub fn merge_base(&self, rev: &str) -> Result<String, GitError> {
+        let fetch = format!(
+            "`git fetch --no-tags origin {rev}` (in a shallow clone also `git fetch --unshallow origin`, or check out with `fetch-depth: 0`)"
+        );
+        let commit = self.commit(rev)?;
         run(&self.toplevel, &["merge-base", &commit, "HEAD"])
             .map(trimmed)
             .map_err(|e| {

@@ -12,6 +12,7 @@ pub mod exceptions;
 pub mod git;
 pub mod k8s;
 pub mod policy;
+pub mod policydiff;
 pub mod prmode;
 pub mod report;
 pub mod rules;

@@ -18,8 +18,8 @@ use binauthz_lint::scope::{Scope, Scopes};
 use binauthz_lint::yaml::Limits;
 use clap::Parser;
 use cli::{
-    Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, SarifSuppressed,
-    ScanArgs,
+    Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, PolicyDiffArgs,
+    SarifSuppressed, ScanArgs,
 };
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
@@ -32,6 +32,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => match scan(&args) {
+            Ok(code) => code,
+            Err(Fatal(message)) => {
+                eprintln!("binauthz-lint: error: {message}");
+                2
+            }
+        },
+        Command::Policy(PolicyCommand::Diff(args)) => match policy_diff(&args) {
             Ok(code) => code,
             Err(Fatal(message)) => {
                 eprintln!("binauthz-lint: error: {message}");
@@ -313,6 +320,29 @@ fn build_plan(
     config: Option<&Config>,
     side: Side<'_>,
 ) -> Result<Plan, Fatal> {
+    build_plan_with(args, cwd, config, side, None)
+}
+
+/// A policy that replaces the configured one (`policy diff` evaluates OLD and NEW): in every
+/// scope (`only_for: None`), or only in the scopes whose configured policy is that file.
+struct FixedPolicy {
+    input: PolicyInput,
+    only_for: Option<std::path::PathBuf>,
+}
+
+/// `fixed`: see [`FixedPolicy`]; contexts still give their cluster and namespace.
+fn build_plan_with(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    side: Side<'_>,
+    fixed: Option<FixedPolicy>,
+) -> Result<Plan, Fatal> {
+    let (mut fixed_input, fixed_for, fixed_mode) = match fixed {
+        Some(f) => (Some(f.input), f.only_for, true),
+        None => (None, None, false),
+    };
+    let mut fixed_index: Option<usize> = None;
     let color = use_color(args.color, io::stderr().is_terminal());
     let from_config = |pick: fn(&Config) -> Option<&binauthz_lint::config::PathSetting>| {
         config.and_then(|c| pick(c).map(|p| p.path.clone()))
@@ -418,18 +448,26 @@ fn build_plan(
         let key = path
             .as_deref()
             .map(|p| binauthz_lint::report::paths::normalize(&cwd.join(p)));
-        let policy_index = match index_of.iter().find(|(k, _)| *k == key) {
-            Some((_, i)) => *i,
+        let uses_fixed = fixed_mode && (fixed_for.is_none() || fixed_for == key);
+        let known = if uses_fixed {
+            fixed_index
+        } else {
+            index_of.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
+        };
+        let policy_index = match known {
+            Some(i) => i,
             None => {
-                let mut input = match &path {
-                    None => PolicyInput {
+                let taken = if uses_fixed { fixed_input.take() } else { None };
+                let mut input = match (&path, taken) {
+                    (_, Some(input)) => input,
+                    (None, None) => PolicyInput {
                         policy: Policy::builtin_default(),
                         diagnostics: Vec::new(),
                         display: String::new(),
                         text: String::new(),
                         explicit: false,
                     },
-                    Some(path) => load_one_policy(args, path, cwd, side, color)?,
+                    (Some(path), None) => load_one_policy(args, path, cwd, side, color)?,
                 };
                 if let Some(sp) = &system_policy {
                     input.policy = input.policy.with_system_policy(sp.clone());
@@ -446,7 +484,11 @@ fn build_plan(
                     }
                 };
                 policies.push(input);
-                index_of.push((key, policies.len() - 1));
+                if uses_fixed {
+                    fixed_index = Some(policies.len() - 1);
+                } else {
+                    index_of.push((key, policies.len() - 1));
+                }
                 policies.len() - 1
             }
         };
@@ -522,10 +564,8 @@ fn check_distinct_outputs(args: &ScanArgs, cwd: &Path) -> Result<(), Fatal> {
     Ok(())
 }
 
-fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
-    check_distinct_outputs(args, &cwd)?;
+/// `-j` (default: the cores); the global pool (parallel JSON/SARIF rendering) honours it too.
+fn jobs(args: &ScanArgs) -> usize {
     let jobs = args
         .jobs
         .unwrap_or_else(|| {
@@ -534,16 +574,23 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
                 .unwrap_or(1)
         })
         .max(1);
-    // Rendering (parallel JSON/SARIF serialisation) runs on the global pool: honour -j there too.
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build_global();
-    let config = load_config(args, &cwd)?;
-    let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
+    jobs
+}
+
+/// The candidate files (the config's `exclude` applied) and standard input's text.
+fn inputs(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    jobs: usize,
+) -> Result<(discover::Candidates, Option<String>), Fatal> {
     let mut candidates =
-        discover::discover(&args.paths, &cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
-    if let Some(config) = &config {
-        exclude(&mut candidates, config, &cwd);
+        discover::discover(&args.paths, cwd, jobs).map_err(|e| Fatal(e.to_string()))?;
+    if let Some(config) = config {
+        exclude(&mut candidates, config, cwd);
     }
     let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
         let mut bytes = Vec::new();
@@ -556,6 +603,158 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     } else {
         None
     };
+    Ok((candidates, stdin_text))
+}
+
+/// `policy OLD NEW` input: a file, else `REV:path` read from git objects.
+fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, Fatal> {
+    let file = Path::new(spec);
+    let (display, loaded) = if file.is_file() {
+        let display = discover::display_path(file, cwd);
+        let loaded = policy::load_policy_file(file, &display);
+        (display, loaded)
+    } else if let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) {
+        let repo = binauthz_lint::git::Repo::discover(cwd).map_err(|e| Fatal(e.to_string()))?;
+        let commit = repo.commit(rev).map_err(|e| Fatal(e.to_string()))?;
+        let rel = path.trim_start_matches("./");
+        let bytes = repo
+            .read_path(&commit, rel)
+            .map_err(|e| Fatal(e.to_string()))?
+            .ok_or_else(|| {
+                Fatal(format!(
+                    "{spec}: `{rel}` is not in commit {rev} (the path is relative to the repository root)"
+                ))
+            })?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| Fatal(format!("{spec}: not UTF-8 text")))?;
+        (spec.to_string(), policy::load_policy_str(&text, spec))
+    } else {
+        return Err(Fatal(format!(
+            "{spec}: policy file not found (a file, or REV:path to read one from git)"
+        )));
+    };
+    match loaded {
+        Ok(loaded) => Ok(PolicyInput {
+            policy: loaded.policy,
+            diagnostics: loaded.diagnostics,
+            display,
+            text: loaded.source_text,
+            explicit: true,
+        }),
+        Err(err) => {
+            eprint!("{}", err.render(color));
+            Err(Fatal(format!("{display}: invalid policy")))
+        }
+    }
+}
+
+/// `policy diff OLD NEW [PATH]...`: the manifests parsed once, evaluated under both.
+fn policy_diff(diff_args: &PolicyDiffArgs) -> Result<u8, Fatal> {
+    let args = &diff_args.scan;
+    for (given, flag) in [
+        (args.policy.is_some(), "--policy"),
+        (args.since.is_some(), "--since"),
+        (args.baseline.is_some(), "--baseline"),
+        (args.sarif.is_some(), "--sarif"),
+        (args.json.is_some(), "--json"),
+    ] {
+        if given {
+            return Err(Fatal(format!(
+                "policy diff: {flag} does not apply (OLD and NEW are the policies; --format json writes the JSON)"
+            )));
+        }
+    }
+    if !matches!(args.format, Format::Human | Format::Json | Format::Github) {
+        return Err(Fatal(
+            "policy diff writes `human`, `json` or `github` (annotations) output".to_string(),
+        ));
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    let color = use_color(args.color, io::stderr().is_terminal());
+    let jobs = jobs(args);
+    let config = load_config(args, &cwd)?;
+    let old_input = load_diff_policy(&diff_args.old, &cwd, color)?;
+    let new_input = load_diff_policy(&diff_args.new, &cwd, color)?;
+    let (old_source, new_source) = (old_input.display.clone(), new_input.display.clone());
+    // A NEW file that the config names (top level or a context) replaces only that policy:
+    // folders deployed under another project's policy are not affected by the change.
+    let new_file = Path::new(&diff_args.new);
+    let only_for = config.as_ref().and_then(|c| {
+        let target = paths::normalize(&cwd.join(new_file));
+        let named = c
+            .policy
+            .iter()
+            .chain(c.contexts.iter().filter_map(|ctx| ctx.policy.as_ref()))
+            .any(|p| p.path == target);
+        (new_file.is_file() && named).then_some(target)
+    });
+    let fixed = |input| FixedPolicy {
+        input,
+        only_for: only_for.clone(),
+    };
+    let old_plan = build_plan_with(
+        args,
+        &cwd,
+        config.as_ref(),
+        Side::Head,
+        Some(fixed(old_input)),
+    )?;
+    let new_plan = build_plan_with(
+        args,
+        &cwd,
+        config.as_ref(),
+        Side::Head,
+        Some(fixed(new_input)),
+    )?;
+    let (candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
+    let old_scopes = old_plan.scopes(config.as_ref(), &cwd);
+    let new_scopes = new_plan.scopes(config.as_ref(), &cwd);
+    let (old_report, new_report) = run::run_pair(
+        &candidates,
+        stdin_text.as_deref(),
+        &old_scopes,
+        &new_scopes,
+        jobs,
+    );
+    let changed_scope = old_scopes
+        .list
+        .iter()
+        .position(|s| s.policy.source() == old_source)
+        .unwrap_or(0);
+    let diff = binauthz_lint::policydiff::compare(
+        old_scopes.get(changed_scope).policy,
+        new_scopes.get(changed_scope).policy,
+        &old_report,
+        &new_report,
+    );
+    let paths = RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd));
+    write_to(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let value = binauthz_lint::policydiff::to_json(&diff, &old_source, &new_source);
+            serde_json::to_writer_pretty(&mut *out, &value).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        }
+        Format::Github => binauthz_lint::policydiff::render_github(&diff, &paths, out),
+        _ => binauthz_lint::policydiff::render_human(&diff, out),
+    })?;
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty());
+    if let (Format::Github, Some(path)) = (args.format, summary) {
+        append_to(Path::new(&path), |out| {
+            binauthz_lint::policydiff::render_step_summary(&diff, out)
+        })?;
+    }
+    Ok(u8::from(diff.fails()))
+}
+
+fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    check_distinct_outputs(args, &cwd)?;
+    let jobs = jobs(args);
+    let config = load_config(args, &cwd)?;
+    let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
+    let (candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let scopes = plan.scopes(config.as_ref(), &cwd);
     let mut report = run::run(&candidates, stdin_text.as_deref(), &scopes, jobs);
     let inputs: Vec<String> = args

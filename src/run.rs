@@ -42,48 +42,64 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, &'static str> {
     String::from_utf8(bytes).map_err(|_| "not-utf8")
 }
 
+/// The text of one candidate, or the result that says why it is not scanned.
+fn read_candidate(
+    display: &str,
+    candidate: &Candidate,
+    stdin_text: Option<&str>,
+    max_file_size: u64,
+) -> Result<String, FileResult> {
+    match candidate {
+        Candidate::Skip { reason } => Err(FileResult::skipped(display, reason)),
+        Candidate::Stdin => match stdin_text {
+            Some(t) => Ok(t.to_string()),
+            None => Err(FileResult::skipped(display, "unreadable")),
+        },
+        Candidate::Read { path, .. } => match read_file(path, max_file_size) {
+            Ok(t) if t.contains("{{") && discover::is_in_helm_chart(path) => {
+                Err(FileResult::skipped(display, "helm-template"))
+            }
+            Ok(t) => Ok(t),
+            Err(reason) => Err(FileResult::skipped(display, reason)),
+        },
+    }
+}
+
+fn scope_index(candidate: &Candidate, scopes: &Scopes<'_, '_>) -> usize {
+    match candidate {
+        Candidate::Read { path, .. } => scopes.index_for(Some(path)),
+        _ => scopes.index_for(None),
+    }
+}
+
 fn process_candidate(
     display: &str,
     candidate: &Candidate,
     stdin_text: Option<&str>,
     scopes: &Scopes<'_, '_>,
 ) -> FileResult {
-    let index = match candidate {
-        Candidate::Read { path, .. } => scopes.index_for(Some(path)),
-        _ => scopes.index_for(None),
-    };
+    let index = scope_index(candidate, scopes);
     let scope = scopes.get(index);
-    let settings = &scope.settings;
-    let text = match candidate {
-        Candidate::Skip { reason } => return FileResult::skipped(display, reason),
-        Candidate::Stdin => match stdin_text {
-            Some(t) => t.to_string(),
-            None => return FileResult::skipped(display, "unreadable"),
-        },
-        Candidate::Read { path, .. } => match read_file(path, settings.max_file_size) {
-            Ok(t) => {
-                if t.contains("{{") && discover::is_in_helm_chart(path) {
-                    return FileResult::skipped(display, "helm-template");
-                }
-                t
-            }
-            Err(reason) => return FileResult::skipped(display, reason),
-        },
+    let text = match read_candidate(display, candidate, stdin_text, scope.settings.max_file_size) {
+        Ok(text) => text,
+        Err(skipped) => return skipped,
     };
-    let mut result = scan::scan_text(display, &text, settings, scope.policy);
+    let mut result = scan::scan_text(display, &text, &scope.settings, scope.policy);
     scopes.stamp(index, &mut result);
     result
 }
 
-/// Run the whole scan. `stdin_text` is the content of `-` when given.
-pub fn run(
+/// Every candidate through `work` on a pool of `jobs` threads, largest files first, results
+/// in display-path order whatever ran first; a panic in one file becomes `on_panic`.
+fn for_each_candidate<R: Send>(
     candidates: &Candidates,
     stdin_text: Option<&str>,
-    scopes: &Scopes<'_, '_>,
     jobs: usize,
-) -> Report {
+    work: impl Fn(&str, &Candidate) -> R + Sync,
+    on_panic: impl Fn(&str, Box<dyn std::any::Any + Send>) -> R + Sync,
+) -> Vec<R> {
     let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
-    let work = || -> Vec<FileResult> {
+    let all = || -> Vec<R> {
         // Largest files first (classic longest-processing-time scheduling): a repository's
         // few huge CRDs must not end up as the last task of one thread while the others idle.
         let sizes: Vec<u64> = list
@@ -96,15 +112,15 @@ pub fn run(
             .collect();
         let mut order: Vec<usize> = (0..list.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
-        let mut done: Vec<(usize, FileResult)> = order
+        let mut done: Vec<(usize, R)> = order
             .par_iter()
             .with_max_len(1)
             .filter_map(|&i| list.get(i).map(|entry| (i, entry)))
             .map(|(i, (display, candidate))| {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    process_candidate(display, candidate, stdin_text, scopes)
+                    work(display, candidate)
                 }))
-                .unwrap_or_else(|panic| internal_error(display, panic));
+                .unwrap_or_else(|panic| on_panic(display, panic));
                 (i, result)
             })
             .collect();
@@ -112,15 +128,73 @@ pub fn run(
         done.sort_by_key(|(i, _)| *i);
         done.into_iter().map(|(_, result)| result).collect()
     };
-    let results = match rayon::ThreadPoolBuilder::new()
+    match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .stack_size(WORKER_STACK)
         .build()
     {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    };
+        Ok(pool) => pool.install(all),
+        Err(_) => all(),
+    }
+}
+
+/// Run the whole scan. `stdin_text` is the content of `-` when given.
+pub fn run(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    scopes: &Scopes<'_, '_>,
+    jobs: usize,
+) -> Report {
+    let results = for_each_candidate(
+        candidates,
+        stdin_text,
+        jobs,
+        |display, candidate| process_candidate(display, candidate, stdin_text, scopes),
+        internal_error,
+    );
     assemble(results, scopes.top().policy)
+}
+
+/// `policy diff`: every file read and parsed once, evaluated under two sets of scopes that
+/// differ only in their policies; the two reports, in the same order.
+pub fn run_pair(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    old: &Scopes<'_, '_>,
+    new: &Scopes<'_, '_>,
+    jobs: usize,
+) -> (Report, Report) {
+    let pairs = for_each_candidate(
+        candidates,
+        stdin_text,
+        jobs,
+        |display, candidate| {
+            let index = scope_index(candidate, old);
+            let (old_scope, new_scope) = (old.get(index), new.get(index));
+            let settings = &old_scope.settings;
+            let text = match read_candidate(display, candidate, stdin_text, settings.max_file_size)
+            {
+                Ok(text) => text,
+                Err(skipped) => return (skipped.clone(), skipped),
+            };
+            let tree = crate::yaml::parse(&text, &settings.limits);
+            let mut before = scan::scan_tree(display, &text, &tree, settings, old_scope.policy);
+            let mut after =
+                scan::scan_tree(display, &text, &tree, &new_scope.settings, new_scope.policy);
+            old.stamp(index, &mut before);
+            new.stamp(index, &mut after);
+            (before, after)
+        },
+        |display, panic| {
+            let failed = internal_error(display, panic);
+            (failed.clone(), failed)
+        },
+    );
+    let (before, after): (Vec<FileResult>, Vec<FileResult>) = pairs.into_iter().unzip();
+    (
+        assemble(before, old.top().policy),
+        assemble(after, new.top().policy),
+    )
 }
 
 fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileResult {

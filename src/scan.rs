@@ -38,7 +38,7 @@ impl Default for ScanSettings {
 }
 
 /// Everything one file contributes to the report.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FileResult {
     pub display: String,
     /// Set when the file was not evaluated; the reason as in the contract's `skipped[]`.
@@ -110,8 +110,20 @@ pub fn scan_text(
     settings: &ScanSettings,
     policy: &Policy,
 ) -> FileResult {
-    let source = Source { display, text };
     let tree = yaml::parse(text, &settings.limits);
+    scan_tree(display, text, &tree, settings, policy)
+}
+
+/// Extract and evaluate an already parsed file (`policy diff` parses once and evaluates
+/// under two policies).
+pub fn scan_tree(
+    display: &str,
+    text: &str,
+    tree: &Tree<'_>,
+    settings: &ScanSettings,
+    policy: &Policy,
+) -> FileResult {
+    let source = Source { display, text };
     let mut result = FileResult {
         display: display.to_string(),
         documents: tree.documents.len(),
@@ -124,7 +136,7 @@ pub fn scan_text(
         let Some(root) = document.root else {
             continue;
         };
-        let extraction = k8s::extract(&tree, root, &settings.namespace);
+        let extraction = k8s::extract(tree, root, &settings.namespace);
         objects += extraction.objects;
         for problem in extraction.problems {
             result.findings.push(source.finding(
@@ -153,7 +165,7 @@ pub fn scan_text(
             }
             evaluate_workload(
                 &source,
-                &tree,
+                tree,
                 workload,
                 document.index,
                 settings,
@@ -192,7 +204,7 @@ pub fn scan_text(
     }
     for dup in &tree.duplicates {
         // Duplicates only matter in documents that are Kubernetes objects.
-        if !document_is_object(&tree, dup.document) {
+        if !document_is_object(tree, dup.document) {
             continue;
         }
         let first = source.location(dup.first, dup.document);

@@ -30,11 +30,39 @@ fn run_table(relative: &str, minimum: usize) {
         if case.get("git").and_then(Value::as_bool) == Some(true) {
             std::fs::create_dir(dir.path().join(".git")).expect(".git");
         }
-        for (path, content) in case["files"].as_object().expect("files") {
-            let file = dir.path().join(path);
-            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&file, content.as_str().expect("file content")).expect("write");
+        let write_files = |key: &str| {
+            for (path, content) in case
+                .get(key)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let file = dir.path().join(path);
+                std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&file, content.as_str().expect("file content")).expect("write");
+            }
+        };
+        write_files("files");
+        // `commit: true`: `files` become the first commit of a real repository, and
+        // `edits` are then written over the work tree (uncommitted).
+        if case.get("commit").and_then(Value::as_bool) == Some(true) {
+            for args in [
+                &["init", "-q", "-b", "main"][..],
+                &["add", "-A"],
+                &["commit", "-q", "--no-verify", "-m", "base"],
+            ] {
+                let status = std::process::Command::new("git")
+                    .current_dir(dir.path())
+                    .env("GIT_CONFIG_NOSYSTEM", "1")
+                    .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                    .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                    .args(args)
+                    .status()
+                    .expect("git");
+                assert!(status.success(), "git {args:?}");
+            }
         }
+        write_files("edits");
         let cwd = match case.get("cwd").and_then(Value::as_str) {
             Some(sub) => dir.path().join(sub),
             None => dir.path().to_path_buf(),
@@ -114,4 +142,9 @@ fn monorepo_fixture_gives_each_cluster_its_verdict() {
 #[test]
 fn exceptions_table() {
     run_table("testdata/conformance/exceptions.yaml", 35);
+}
+
+#[test]
+fn policy_diff_table() {
+    run_table("testdata/conformance/policy-diff.yaml", 14);
 }
