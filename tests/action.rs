@@ -152,6 +152,84 @@ fn action_inputs_outputs_and_pins() {
     assert!(text.contains("upload-sarif@ff0a06e83cb2de871e5a09832bc6a81e7276941f # v3"));
 }
 
+/// `.github/workflows/*.yml`: every `uses:` pinned by full commit SHA (with the tag in a
+/// comment), no `${{ }}` inside a `run:` script, a top-level `permissions:` that only reads,
+/// and write permissions only on the jobs that need them.
+#[test]
+fn workflows_are_pinned_and_least_privileged() {
+    let dir = common::repo_root().join(".github/workflows");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("workflows folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ci.yml", "release.yml"]);
+    for name in &names {
+        let relative = format!(".github/workflows/{name}");
+        let workflow = load_yaml(&relative);
+        assert_eq!(
+            workflow["permissions"],
+            serde_json::json!({ "contents": "read" }),
+            "{name}: top-level permissions"
+        );
+        let text = fs::read_to_string(common::repo_root().join(&relative)).expect("read");
+        for line in text.lines().filter(|l| {
+            l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:")
+        }) {
+            let target = line.split("uses:").nth(1).expect("uses").trim();
+            let (action, rest) = target.split_once('@').expect("uses ref");
+            let sha: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{name}: {action} must be pinned by commit SHA, got {sha}"
+            );
+            assert!(
+                rest.contains("# v"),
+                "{name}: {action}: say which tag the SHA is"
+            );
+        }
+        for (job_id, job) in workflow["jobs"].as_object().expect("jobs") {
+            for step in job["steps"].as_array().expect("steps") {
+                if let Some(run) = step.get("run").and_then(Value::as_str) {
+                    assert!(
+                        !run.contains("${{"),
+                        "{name}: job {job_id}: a run: script interpolates an expression; use env:"
+                    );
+                }
+            }
+            if let Some(permissions) = job.get("permissions").and_then(Value::as_object) {
+                for (scope, level) in permissions {
+                    let allowed = matches!(
+                        (name.as_str(), job_id.as_str(), scope.as_str()),
+                        ("release.yml", "github-release", "contents")
+                            | ("release.yml", "pypi", "id-token")
+                    );
+                    assert!(
+                        level == "read" || allowed,
+                        "{name}: job {job_id} asks for {scope}: {level}"
+                    );
+                }
+            }
+        }
+    }
+    // The release publishes what the Action downloads: archives named like its install step
+    // expects and a SHA256SUMS file.
+    let release = fs::read_to_string(dir.join("release.yml")).expect("read");
+    assert!(release.contains("binauthz-lint-$VERSION-$TARGET"));
+    assert!(release.contains("SHA256SUMS"));
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(release.contains(target), "release.yml builds {target}");
+    }
+}
+
 #[test]
 fn pre_commit_hooks_shape() {
     let hooks = load_yaml(".pre-commit-hooks.yaml");
