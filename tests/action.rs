@@ -976,7 +976,7 @@ fn action_refuses_a_tampered_release_archive() {
     assert!(log.contains("checksum mismatch"), "{log}");
     assert!(log.contains("refusing to install"), "{log}");
     assert!(
-        run.outputs["install"].get("bin").is_none(),
+        !run.outputs["install"].contains_key("bin"),
         "no binary reported: {run:#?}"
     );
     // Nothing ran: the scan is skipped, the job fails, nothing is uploaded.
