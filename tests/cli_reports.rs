@@ -286,8 +286,26 @@ fn a_policy_outside_the_repository_never_yields_an_absolute_uri() {
         assert!(text.contains(&format!("{policy_name}:7:16: ")), "{text}");
 
         // Annotations: no `file=` for the policy's finding, nor an absolute path anywhere in
-        // a `file=` property; the message names the place.
-        let out = scan(&repo, &["--format", "github", "--policy", &policy_arg, "."]);
+        // a `file=` property; the message names the place. The step summary lists it.
+        let summary = tmp.path().join("summary.md");
+        std::fs::write(&summary, "").unwrap();
+        let out = bin()
+            .current_dir(&repo)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .args(["scan", "--format", "github", "--policy", &policy_arg, "."])
+            .output()
+            .unwrap();
+        let markdown = std::fs::read_to_string(&summary).unwrap();
+        let section = markdown
+            .split("### Findings outside the repository")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no outside-the-repository section: {markdown}"));
+        assert!(
+            section.contains(&format!(
+                "{policy_name}:7:16 | policy-unused-pattern | note |"
+            )),
+            "{section}"
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         for line in text.lines() {
             let props = line.split("::").nth(1).unwrap_or("");
