@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Acceptance test of the SARIF output (issue 5).
 #
-# Scans ../shared/corpus/manifests/kubernetes__examples (relative to the repository root)
-# under testdata/policies/always-deny.yaml, plus the same scan without a policy, the
-# testdata/report-fixture repository (under its policy) and a standard-input scan, and checks
+# Scans ../shared/corpus/manifests/kubernetes__examples from inside that folder (so the
+# policy, testdata/policies/always-deny.yaml, is OUTSIDE the scanned root), the same scan
+# without a policy, the testdata/report-fixture folder under its policy (inside the root), the
+# same folder under a copy of that policy in a temporary directory (outside the root: the
+# `--policy ../policy.yaml` / exported-to-/tmp layout), and a standard-input scan, and checks
 # every SARIF log
 #   1. against the OASIS SARIF 2.1.0 schema (and SchemaStore's copy) with check-jsonschema,
-#   2. with Microsoft's SARIF multitool `validate` (zero errors; its exit code is always 0,
-#      so the errors are counted in its output log),
-#   3. for our own promises: unique fingerprints, URIs that name existing files, image-denied
-#      regions on the line that holds the image.
+#   2. with Microsoft's SARIF multitool `validate`, SARIF rules plus the GitHub rules
+#      (GH1001-GH1007, which the multitool ships disabled, and the GHAS rules GH1011-GH1018;
+#      scripts/sarif-multitool-github.xml turns them on): zero errors and warnings (its exit
+#      code is always 0, so they are counted in its output log),
+#   3. for our own promises: unique fingerprints, every result URI repository-relative
+#      (never `file://`, never `stdin`) and naming an existing file, image-denied regions on
+#      the line that holds the image, findings outside the root as tool execution
+#      notifications.
 #
 # Skips (exit 0, loudly) when ../shared or a tool is missing; set ACCEPTANCE_REQUIRE_TOOLS=1
 # to make that a failure (CI). Tools are found on PATH or under $TOOLS_DIR
@@ -95,7 +101,9 @@ scan() {
 
 logs=()
 policy_used=0
-if scan corpus-always-deny --policy testdata/policies/always-deny.yaml "$corpus"; then
+# From inside the corpus: it is not a git work tree, so the current directory is the root
+# and the policy (in this repository) lies outside it.
+if (cd "$corpus" && scan corpus-always-deny --policy "$root/testdata/policies/always-deny.yaml" .); then
     policy_used=1
     logs+=(corpus-always-deny)
 elif grep -q "not supported yet" "$work/corpus-always-deny.stderr"; then
@@ -105,14 +113,21 @@ else
     echo "FAIL: scan with --policy testdata/policies/always-deny.yaml failed" >&2
     exit 1
 fi
-scan corpus-no-policy "$corpus"
+(cd "$corpus" && scan corpus-no-policy .)
 logs+=(corpus-no-policy)
 if [ "$policy_used" = 1 ]; then
     scan fixture --policy testdata/policies/report-fixture.yaml testdata/report-fixture
+    logs+=(fixture)
+    # The same policy outside the repository (its policy-unused-pattern note is located in
+    # the policy file itself).
+    mkdir -p "$work/exported"
+    cp testdata/policies/report-fixture.yaml "$work/exported/policy.yaml"
+    scan fixture-policy-outside --policy "$work/exported/policy.yaml" testdata/report-fixture
+    logs+=(fixture-policy-outside)
 else
     scan fixture testdata/report-fixture
+    logs+=(fixture)
 fi
-logs+=(fixture)
 "$BIN" scan --format sarif - <testdata/report-fixture/apps/breakglass.yaml >"$work/stdin.sarif" || [ $? -eq 1 ]
 logs+=(stdin)
 # Approved exceptions (contract §7): suppressed results omitted, and included with
@@ -136,6 +151,7 @@ for name in "${logs[@]}"; do
         fi
     done
     "$multitool" validate "$log" -o "$work/$name.validation.sarif" --log ForceOverwrite \
+        --rule-kind "Sarif;Ghas" -c "$root/scripts/sarif-multitool-github.xml" \
         --level "Error;Warning" --max-file-size-in-kb 1000000 \
         >"$work/$name.validation.txt" 2>&1 || true
     # A tool-level problem (a skipped file, no analysis target) leaves an empty but valid
@@ -166,40 +182,87 @@ base_dir = urllib.parse.unquote(urllib.parse.urlparse(base).path)
 prints = [r["partialFingerprints"]["binauthzLint/v1"] for r in run["results"]]
 if len(set(prints)) != len(prints):
     print("  FAIL: duplicate partialFingerprints"); ok = False
+notes = run["invocations"][0].get("toolExecutionNotifications", [])
+
+def every_uri(node, where="$"):
+    """Every artifactLocation.uri in the log, except the root's own base URI."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "originalUriBaseIds":
+                continue
+            if key == "uri" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from every_uri(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from every_uri(value, f"{where}[{i}]")
+
+for where, uri in every_uri(run):
+    if uri == "stdin" or urllib.parse.urlparse(uri).scheme:
+        print(f"  FAIL: {where}: {uri} is not a repository-relative URI"); ok = False
+
 denied = 0
 for r in run["results"]:
     for loc in r["locations"] + r.get("relatedLocations", []):
         art = loc["physicalLocation"]["artifactLocation"]
         uri = art["uri"]
-        if uri == "stdin" and name == "stdin":
+        if art.get("uriBaseId") != "%SRCROOT%":
+            print(f"  FAIL: {uri} has no %SRCROOT% base"); ok = False
             continue
-        if art.get("uriBaseId") == "%SRCROOT%":
-            file = os.path.join(base_dir, urllib.parse.unquote(uri))
-        else:
-            file = urllib.parse.unquote(urllib.parse.urlparse(uri).path)
+        file = os.path.join(base_dir, urllib.parse.unquote(uri))
         if not os.path.isfile(file):
             print(f"  FAIL: {uri} names no file"); ok = False
     if r["ruleId"] == "image-denied":
         denied += 1
         phys = r["locations"][0]["physicalLocation"]
-        art = phys["artifactLocation"]
-        if art.get("uriBaseId") == "%SRCROOT%":
-            file = os.path.join(base_dir, urllib.parse.unquote(art["uri"]))
-        else:
-            file = urllib.parse.unquote(urllib.parse.urlparse(art["uri"]).path)
+        file = os.path.join(base_dir, urllib.parse.unquote(phys["artifactLocation"]["uri"]))
         lines = open(file, encoding="utf-8").read().split("\n")
         image = r["properties"]["image"]["image"]
         if image not in lines[phys["region"]["startLine"] - 1]:
             print(f"  FAIL: image-denied for {image} starts on another line"); ok = False
-print(f"  {len(run['results'])} results, {denied} image-denied, {len(run['tool']['driver']['rules'])} rules")
-if name == "corpus-always-deny" and denied == 0:
-    print("  FAIL: always-deny produced no image-denied result"); ok = False
+for n in notes:
+    place = n["properties"]["location"]
+    if not n["message"]["text"].startswith(f"{place['file']}:{place['line']}:"):
+        print(f"  FAIL: notification message does not start with its place: {n['message']['text']}"); ok = False
+print(f"  {len(run['results'])} results, {denied} image-denied, {len(notes)} notifications, {len(run['tool']['driver']['rules'])} rules")
+if name == "corpus-always-deny":
+    if denied == 0:
+        print("  FAIL: always-deny produced no image-denied result"); ok = False
+    if not any("always-deny.yaml:" in r["message"]["text"] for r in run["results"]):
+        print("  FAIL: no result names the outside policy's rule in its message"); ok = False
+if name == "fixture-policy-outside":
+    if not any(n["associatedRule"]["id"] == "policy-unused-pattern" for n in notes):
+        print("  FAIL: the outside policy's own finding is not a notification"); ok = False
+if name == "stdin" and (run["results"] or not notes):
+    print("  FAIL: standard-input findings must be notifications, not results"); ok = False
 sys.exit(0 if ok else 1)
 PY
     then
         failures=$((failures + 1))
     fi
 done
+
+# The GitHub rules really run: the fixture log with one absolute file:// URI put back (what
+# this tool wrote for files outside the root before) must be reported as GH1006.
+python3 - "$work/fixture.sarif" "$work/absolute.sarif" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+art = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+art["uri"] = "file:///tmp/policy.yaml"
+art.pop("uriBaseId", None)
+json.dump(log, open(sys.argv[2], "w"))
+PY
+"$multitool" validate "$work/absolute.sarif" -o "$work/absolute.validation.sarif" --log ForceOverwrite \
+    --rule-kind "Sarif;Ghas" -c "$root/scripts/sarif-multitool-github.xml" \
+    --level "Error;Warning" >"$work/absolute.validation.txt" 2>&1 || true
+if grep -q "error GH1006" "$work/absolute.validation.txt"; then
+    echo "--- control: an absolute file:// URI is reported as GH1006 (the GitHub rules are on)"
+else
+    cat "$work/absolute.validation.txt" >&2
+    echo "FAIL: the multitool did not report GH1006 for an absolute URI; the GitHub rules are not running" >&2
+    failures=$((failures + 1))
+fi
 
 if [ "$failures" -ne 0 ]; then
     echo "FAIL: $failures SARIF check(s) failed" >&2

@@ -8,7 +8,7 @@
 # works offline) and the copy in ../shared/schemas when present. .pre-commit-hooks.yaml:
 # check-jsonschema has no builtin for it; ../shared/schemas/pre-commit-hooks.json when
 # present (pre-commit's own validate-manifest runs in acceptance-precommit.sh). The README's
-# workflow snippet: `--builtin-schema vendor.github-workflows`.
+# workflow snippet and .github/workflows/*.yml: `--builtin-schema vendor.github-workflows`.
 # Skips loudly (exit 0) when check-jsonschema is not installed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,6 +53,18 @@ case "$code" in
   1) echo "FAIL acceptance-schemas: the README's workflow does not match the GitHub workflow schema" >&2; exit 1 ;;
   *) echo "NOTE: this check-jsonschema has no builtin vendor.github-workflows schema (exit $code)" ;;
 esac
+
+# The project's own workflows (.github/workflows), against the same workflow schema.
+for workflow in "$ROOT"/.github/workflows/*.yml; do
+  [ -e "$workflow" ] || continue
+  code=0
+  check-jsonschema --builtin-schema vendor.github-workflows "$workflow" || code=$?
+  case "$code" in
+    0) checked=$((checked + 1)) ;;
+    1) echo "FAIL acceptance-schemas: $workflow does not match the GitHub workflow schema" >&2; exit 1 ;;
+    *) echo "NOTE: this check-jsonschema has no builtin vendor.github-workflows schema (exit $code)" ;;
+  esac
+done
 
 if [ "$checked" -eq 0 ]; then
   echo "FAIL acceptance-schemas: no schema was available to validate action.yml" >&2

@@ -154,6 +154,84 @@ fn action_inputs_outputs_and_pins() {
     assert!(text.contains("upload-sarif@ff0a06e83cb2de871e5a09832bc6a81e7276941f # v3"));
 }
 
+/// `.github/workflows/*.yml`: every `uses:` pinned by full commit SHA (with the tag in a
+/// comment), no `${{ }}` inside a `run:` script, a top-level `permissions:` that only reads,
+/// and write permissions only on the jobs that need them.
+#[test]
+fn workflows_are_pinned_and_least_privileged() {
+    let dir = common::repo_root().join(".github/workflows");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("workflows folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ci.yml", "release.yml"]);
+    for name in &names {
+        let relative = format!(".github/workflows/{name}");
+        let workflow = load_yaml(&relative);
+        assert_eq!(
+            workflow["permissions"],
+            serde_json::json!({ "contents": "read" }),
+            "{name}: top-level permissions"
+        );
+        let text = fs::read_to_string(common::repo_root().join(&relative)).expect("read");
+        for line in text.lines().filter(|l| {
+            l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:")
+        }) {
+            let target = line.split("uses:").nth(1).expect("uses").trim();
+            let (action, rest) = target.split_once('@').expect("uses ref");
+            let sha: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{name}: {action} must be pinned by commit SHA, got {sha}"
+            );
+            assert!(
+                rest.contains("# v"),
+                "{name}: {action}: say which tag the SHA is"
+            );
+        }
+        for (job_id, job) in workflow["jobs"].as_object().expect("jobs") {
+            for step in job["steps"].as_array().expect("steps") {
+                if let Some(run) = step.get("run").and_then(Value::as_str) {
+                    assert!(
+                        !run.contains("${{"),
+                        "{name}: job {job_id}: a run: script interpolates an expression; use env:"
+                    );
+                }
+            }
+            if let Some(permissions) = job.get("permissions").and_then(Value::as_object) {
+                for (scope, level) in permissions {
+                    let allowed = matches!(
+                        (name.as_str(), job_id.as_str(), scope.as_str()),
+                        ("release.yml", "github-release", "contents")
+                            | ("release.yml", "pypi", "id-token")
+                    );
+                    assert!(
+                        level == "read" || allowed,
+                        "{name}: job {job_id} asks for {scope}: {level}"
+                    );
+                }
+            }
+        }
+    }
+    // The release publishes what the Action downloads: archives named like its install step
+    // expects and a SHA256SUMS file.
+    let release = fs::read_to_string(dir.join("release.yml")).expect("read");
+    assert!(release.contains("binauthz-lint-$VERSION-$TARGET"));
+    assert!(release.contains("SHA256SUMS"));
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(release.contains(target), "release.yml builds {target}");
+    }
+}
+
 #[test]
 fn pre_commit_hooks_shape() {
     let hooks = load_yaml(".pre-commit-hooks.yaml");
@@ -216,6 +294,8 @@ struct Run {
     failed: bool,
     /// Exit code of the last executed step.
     last_exit: Option<i32>,
+    /// Wall-clock time of each executed `run:` step, by step name.
+    durations: BTreeMap<String, std::time::Duration>,
 }
 
 impl Run {
@@ -390,6 +470,7 @@ impl<'a> Runner<'a> {
                 .env("GITHUB_OUTPUT", &output_file)
                 .env("GITHUB_STEP_SUMMARY", &summary)
                 .env("RUNNER_TEMP", self.temp)
+                .env("RUNNER_TOOL_CACHE", self.temp.join("toolcache"))
                 .env("RUNNER_OS", "Linux")
                 .env("RUNNER_ARCH", "X64")
                 // Never reach the network from a test.
@@ -405,7 +486,9 @@ impl<'a> Runner<'a> {
                     );
                 }
             }
+            let started = std::time::Instant::now();
             let out = cmd.output().expect("run bash");
+            self.run.durations.insert(name.clone(), started.elapsed());
             let code = out.status.code();
             self.run.logs.insert(
                 name.clone(),
@@ -476,6 +559,9 @@ fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
         "tar",
         "gzip",
         "sha256sum",
+        "mv",
+        "chmod",
+        "tr",
     ];
     for tool in required {
         let target = find(tool).unwrap_or_else(|| panic!("{tool} is needed for this test"));
@@ -805,37 +891,79 @@ fn action_rejects_a_malformed_version() {
     assert_eq!(run.last_exit, Some(2));
 }
 
+/// A release folder laid out as `.github/workflows/release.yml` publishes it (served
+/// through file://): `vVERSION/binauthz-lint-VERSION-TARGET.tar.gz` plus `SHA256SUMS`.
+struct FakeRelease {
+    dir: tempfile::TempDir,
+    folder: PathBuf,
+    asset: String,
+}
+
+impl FakeRelease {
+    fn new() -> FakeRelease {
+        let dir = tempfile::tempdir().expect("releases");
+        let version = env!("CARGO_PKG_VERSION");
+        let folder = dir.path().join(format!("v{version}"));
+        fs::create_dir_all(&folder).expect("mkdir");
+        let staging = dir.path().join("staging");
+        fs::create_dir_all(&staging).expect("mkdir");
+        fs::copy(BIN, staging.join("binauthz-lint")).expect("copy binary");
+        fs::write(staging.join("README.md"), "readme\n").expect("readme");
+        let asset = format!("binauthz-lint-{version}-x86_64-unknown-linux-musl.tar.gz");
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(folder.join(&asset))
+            .arg("-C")
+            .arg(&staging)
+            .args(["binauthz-lint", "README.md"])
+            .status()
+            .expect("tar");
+        assert!(status.success());
+        // Another platform's archive in the same SHA256SUMS: the step must pick its own line.
+        let other = format!("binauthz-lint-{version}-aarch64-apple-darwin.tar.gz");
+        fs::write(folder.join(&other), "not this one").expect("other");
+        let sums = Command::new("sha256sum")
+            .arg(&other)
+            .arg(&asset)
+            .current_dir(&folder)
+            .output()
+            .expect("sha256sum");
+        assert!(sums.status.success());
+        fs::write(folder.join("SHA256SUMS"), &sums.stdout).expect("write sums");
+        FakeRelease { dir, folder, asset }
+    }
+
+    fn url(&self) -> String {
+        format!("file://{}", self.dir.path().display())
+    }
+
+    fn archive(&self) -> PathBuf {
+        self.folder.join(&self.asset)
+    }
+}
+
+fn curl_available() -> bool {
+    if Command::new("curl").arg("--version").output().is_ok() {
+        return true;
+    }
+    eprintln!("SKIPPED: curl is not installed; the release-archive install was NOT tested");
+    false
+}
+
 #[test]
-fn action_installs_a_published_release_archive() {
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: curl is not installed; the release-archive install was NOT tested");
+fn action_installs_a_verified_release_archive_in_seconds_and_caches_it() {
+    if !curl_available() {
         return;
     }
-    // A release folder laid out as the install step expects, served through file://.
-    let releases = tempfile::tempdir().expect("releases");
+    let release = FakeRelease::new();
+    let url = release.url();
     let version = env!("CARGO_PKG_VERSION");
-    let folder = releases.path().join(format!("v{version}"));
-    fs::create_dir_all(&folder).expect("mkdir");
-    let staging = releases.path().join("staging");
-    fs::create_dir_all(&staging).expect("mkdir");
-    fs::copy(BIN, staging.join("binauthz-lint")).expect("copy binary");
-    let asset = format!("binauthz-lint-{version}-x86_64-unknown-linux-gnu.tar.gz");
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(folder.join(&asset))
-        .arg("-C")
-        .arg(&staging)
-        .arg("binauthz-lint")
-        .status()
-        .expect("tar");
-    assert!(status.success());
-    let sum = Command::new("sha256sum")
-        .arg(&asset)
-        .current_dir(&folder)
-        .output()
-        .expect("sha256sum");
-    fs::write(folder.join(format!("{asset}.sha256")), &sum.stdout).expect("write sum");
-    let base = format!("file://{}", releases.path().display());
+    let cache = tempfile::tempdir().expect("tool cache");
+    let cache_dir = cache.path().display().to_string();
+    let env = [
+        ("BINAUTHZ_LINT_RELEASE_URL", url.as_str()),
+        ("RUNNER_TOOL_CACHE", cache_dir.as_str()),
+    ];
 
     let ws = workspace();
     let run = run_action_with(
@@ -843,39 +971,105 @@ fn action_installs_a_published_release_archive() {
         &[("paths", "apps/clean.yaml"), ("upload-sarif", "false")],
         false,
         true,
-        &[("BINAUTHZ_LINT_RELEASE_URL", &base)],
+        &env,
     );
     assert_eq!(
         run.outputs["install"].get("method").map(String::as_str),
         Some("release"),
         "{run:#?}"
     );
+    let log = run.log("Install binauthz-lint");
+    assert!(log.contains("Verified binauthz-lint-"), "{log}");
+    assert!(log.contains(&format!("binauthz-lint {version} ")), "{log}");
     let bin = &run.outputs["install"]["bin"];
-    assert!(
-        run.log("Install binauthz-lint")
-            .contains(&format!("binauthz-lint {version} ")),
-        "{run:#?}"
+    assert_eq!(
+        Path::new(bin),
+        cache.path().join(format!(
+            "binauthz-lint/{version}/x86_64-unknown-linux-musl/bin/binauthz-lint"
+        ))
     );
-    assert!(Path::new(bin).ends_with("bin/binauthz-lint"), "{bin}");
+    let took = run.durations["Install binauthz-lint"];
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "the install step took {took:?}"
+    );
+    eprintln!("install from the fake release took {took:?}");
+    assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
     assert_eq!(run.last_exit, Some(0), "{run:#?}");
 
-    // A tampered archive is refused.
-    fs::write(
-        folder.join(format!("{asset}.sha256")),
-        format!("{}  {asset}\n", "0".repeat(64)),
-    )
-    .expect("write sum");
+    // The next run on this runner finds it in the tool cache, without downloading.
+    fs::remove_file(release.folder.join("SHA256SUMS")).expect("remove sums");
+    let run = run_action_with(
+        ws.path(),
+        &[("paths", "apps/clean.yaml"), ("upload-sarif", "false")],
+        false,
+        true,
+        &env,
+    );
+    assert_eq!(
+        run.outputs["install"].get("method").map(String::as_str),
+        Some("cache"),
+        "{run:#?}"
+    );
+    assert_eq!(run.last_exit, Some(0), "{run:#?}");
+}
+
+#[test]
+fn action_refuses_a_tampered_release_archive() {
+    if !curl_available() {
+        return;
+    }
+    let release = FakeRelease::new();
+    let url = release.url();
+    // One byte of the archive changed after SHA256SUMS was written (a compromised mirror or
+    // a replaced release asset).
+    let mut bytes = fs::read(release.archive()).expect("read archive");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(release.archive(), &bytes).expect("tamper");
+
+    let ws = workspace();
     let run = run_action_with(
         ws.path(),
         &[("paths", "apps/clean.yaml")],
         false,
         true,
-        &[("BINAUTHZ_LINT_RELEASE_URL", &base)],
+        &[("BINAUTHZ_LINT_RELEASE_URL", &url)],
+    );
+    assert_eq!(run.status[0].1, Some(1), "{run:#?}");
+    let log = run.log("Install binauthz-lint");
+    assert!(log.contains("checksum mismatch"), "{log}");
+    assert!(log.contains("refusing to install"), "{log}");
+    assert!(
+        !run.outputs["install"].contains_key("bin"),
+        "no binary reported: {run:#?}"
+    );
+    // Nothing ran: the scan is skipped, the job fails, nothing is uploaded.
+    assert_eq!(run.status[1].1, None, "{run:#?}");
+    assert!(run.uploads.is_empty());
+    assert!(run.failed);
+
+    // A SHA256SUMS without this platform's line is refused too (not silently unverified).
+    let release = FakeRelease::new();
+    let sums = fs::read_to_string(release.folder.join("SHA256SUMS")).expect("sums");
+    let kept: String = sums
+        .lines()
+        .filter(|l| !l.ends_with(&release.asset))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(release.folder.join("SHA256SUMS"), kept).expect("write sums");
+    let run = run_action_with(
+        ws.path(),
+        &[("paths", "apps/clean.yaml")],
+        false,
+        true,
+        &[("BINAUTHZ_LINT_RELEASE_URL", &release.url())],
     );
     assert_eq!(run.status[0].1, Some(1), "{run:#?}");
     assert!(
         run.log("Install binauthz-lint")
-            .contains("checksum mismatch")
+            .contains("no (or more than one) SHA256SUMS entry"),
+        "{run:#?}"
     );
 }
 

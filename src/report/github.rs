@@ -46,13 +46,24 @@ fn command(level: Level) -> &'static str {
     }
 }
 
-/// The path an annotation names: repository-relative when the file is in the repository.
+/// The `file=` of an annotation: the repository-relative path, for files in the repository
+/// only. GitHub cannot place an absolute path (a policy outside the checkout) or standard
+/// input; those annotations have no `file=` and name the place in the message instead.
 fn annotation_path(file: &str, paths: &RepoPaths) -> Option<String> {
     match paths.resolve(file) {
-        Resolved::Stdin => None,
         Resolved::InRoot(rel) => Some(rel),
-        Resolved::Outside(_) => Some(paths.repo_relative(file)),
+        Resolved::Stdin | Resolved::Outside(_) => None,
     }
+}
+
+/// `path:line:col` for a message (repository-relative, absolute outside it, `<stdin>`).
+fn location_text(loc: &super::Location, paths: &RepoPaths) -> String {
+    format!(
+        "{}:{}:{}",
+        paths.repo_relative(&loc.file),
+        loc.line.max(1),
+        loc.column.max(1)
+    )
 }
 
 /// GitHub displays at most this many annotations of each level per step; the rest are
@@ -219,7 +230,12 @@ pub fn policy_error_summary(
 pub fn annotation(finding: &Finding, paths: &RepoPaths) -> String {
     let loc = &finding.location;
     let mut props: Vec<(&str, String)> = Vec::new();
-    if let Some(path) = annotation_path(&loc.file, paths) {
+    let placed = annotation_path(&loc.file, paths);
+    let mut message = match &placed {
+        Some(_) => finding.message.clone(),
+        None => format!("{}: {}", location_text(loc, paths), finding.message),
+    };
+    if let Some(path) = placed {
         let line = loc.line.max(1);
         let end_line = loc.end_line.max(line);
         props.push(("file", path));
@@ -238,14 +254,15 @@ pub fn annotation(finding: &Finding, paths: &RepoPaths) -> String {
         .into_iter()
         .map(|(k, v)| format!("{k}={}", escape_property(&v)))
         .collect();
-    let mut message = finding.message.clone();
     for related in &finding.related {
-        let where_ = match annotation_path(&related.location.file, paths) {
-            Some(path) => format!(
+        let where_ = match paths.resolve(&related.location.file) {
+            Resolved::InRoot(path) => format!(
                 " ({}:{}:{})",
                 path, related.location.line, related.location.column
             ),
-            None => String::new(),
+            Resolved::Stdin | Resolved::Outside(_) => {
+                format!(" ({})", location_text(&related.location, paths))
+            }
         };
         message.push_str(&format!("\nnote: {}{where_}", related.message));
     }
@@ -453,6 +470,37 @@ pub fn step_summary(
             writeln!(out, "| {name} | {} | {count} |", level.as_str())?;
         }
     }
+
+    // Code scanning and annotations cannot place these on a file of the checkout: say so
+    // here, with the place, so that they are not lost (SARIF has them as notifications).
+    let unplaced: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| annotation_path(&f.location.file, paths).is_none())
+        .collect();
+    if !unplaced.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Findings outside the repository")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "These are in files outside the checkout (or standard input), so code scanning cannot show them on a file; the SARIF report lists them under `toolExecutionNotifications`."
+        )?;
+        writeln!(out)?;
+        writeln!(out, "| Location | Rule | Level | Message |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for f in unplaced.iter().take(MAX_ROWS) {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                markdown_text(&location_text(&f.location, paths)),
+                markdown_text(f.rule_id),
+                f.level.as_str(),
+                markdown_text(&f.message)
+            )?;
+        }
+        more(out, unplaced.len())?;
+    }
     writeln!(out)
 }
 
@@ -526,7 +574,7 @@ mod tests {
         );
         assert_eq!(
             annotation(&f, &paths()),
-            "::warning title=manifest-invalid (binauthz-lint)::bad"
+            "::warning title=manifest-invalid (binauthz-lint)::<stdin>:1:1: bad"
         );
     }
 
@@ -580,6 +628,33 @@ mod tests {
         assert_eq!(got.len(), 30);
         assert_eq!(got[0], "::error");
         assert_eq!(got[29], "::notice");
+    }
+
+    #[test]
+    fn files_outside_the_repository_have_no_file_property() {
+        let mut f = Finding::new(
+            "policy-unknown-field",
+            Level::Warning,
+            "unknown field".to_string(),
+            Location {
+                file: "/tmp/policy.yaml".to_string(),
+                line: 4,
+                column: 3,
+                document: 0,
+                end_line: 4,
+                end_column: 8,
+            },
+        );
+        f.related.push(Related {
+            message: "rule".to_string(),
+            location: Location::file_start("../elsewhere/p.yaml"),
+        });
+        let text = annotation(&f, &paths());
+        assert_eq!(
+            text,
+            "::warning title=policy-unknown-field (binauthz-lint)::/tmp/policy.yaml:4:3: unknown field%0Anote: rule (/elsewhere/p.yaml:1:1)"
+        );
+        assert!(!text.contains("file="), "{text}");
     }
 
     #[test]

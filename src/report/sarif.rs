@@ -6,7 +6,7 @@
 //! line-free `partialFingerprints` and the decision details as properties.
 
 use super::fingerprint::Fnv128;
-use super::paths::{RepoPaths, Resolved, STDIN_URI, encode_relative, file_uri};
+use super::paths::{RepoPaths, Resolved, encode_relative};
 use super::{BreakglassSource, Finding, ImageReport, Location, Report, WorkloadReport};
 use crate::rules::{self, Level, RULES};
 use serde::Serialize;
@@ -100,6 +100,37 @@ struct ReportingConfiguration {
 #[serde(rename_all = "camelCase")]
 struct Invocation {
     execution_successful: bool,
+    /// Findings that have no place in the repository (see [`placed_in_repository`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+/// A finding that code scanning could not place: a file outside the repository root or
+/// standard input. No physical location (an absolute `file://` URI makes GitHub reject the
+/// whole upload, multitool GH1006; a `stdin` URI with a line names no file); the message
+/// starts with `path:line:col` instead.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<LogicalOnlyLocation>,
+    message: Message,
+    level: &'static str,
+    associated_rule: RuleReference,
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalOnlyLocation {
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Serialize)]
+struct RuleReference {
+    id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -214,6 +245,7 @@ impl Serialize for Results<'_> {
                 .iter()
                 .zip(&self.fingerprints)
                 .filter(|(finding, _)| self.include_suppressed || finding.suppression.is_none())
+                .filter(|(finding, _)| placed_in_repository(&finding.location.file, self.paths))
                 .map(|(finding, fingerprint)| {
                     result(finding, fingerprint.clone(), self.paths, &self.index)
                 }),
@@ -230,6 +262,14 @@ fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
         index: Index::new(report),
         fingerprints: fingerprints(report, paths),
     };
+    let tool_execution_notifications = report
+        .findings
+        .iter()
+        .zip(&results.fingerprints)
+        .filter(|(finding, _)| !placed_in_repository(&finding.location.file, paths))
+        .filter(|(finding, _)| options.include_suppressed || finding.suppression.is_none())
+        .map(|(finding, fingerprint)| notification(finding, fingerprint, paths, &results.index))
+        .collect();
     let mut driver_properties = Map::new();
     if let Some(commit) = &options.commit {
         driver_properties.insert("commit".to_string(), Value::from(commit.as_str()));
@@ -270,6 +310,7 @@ fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
             },
             invocations: vec![Invocation {
                 execution_successful: true,
+                tool_execution_notifications,
             }],
             original_uri_base_ids,
             results,
@@ -385,26 +426,31 @@ impl<'a> Index<'a> {
     }
 }
 
-fn artifact_location(file: &str, paths: &RepoPaths) -> ArtifactLocation {
-    match paths.resolve(file) {
-        Resolved::Stdin => ArtifactLocation {
-            uri: Some(STDIN_URI.to_string()),
-            uri_base_id: None,
-            description: Some(Message {
-                text: "Standard input.".to_string(),
-            }),
-        },
-        Resolved::InRoot(rel) => ArtifactLocation {
-            uri: Some(encode_relative(&rel)),
-            uri_base_id: Some(SRCROOT),
-            description: None,
-        },
-        Resolved::Outside(abs) => ArtifactLocation {
-            uri: Some(file_uri(&abs)),
-            uri_base_id: None,
-            description: None,
-        },
+/// Whether code scanning can show a location: only files under the repository root can be
+/// named by a repository-relative URI. Standard input and files outside the root (a
+/// `--policy ../policy.yaml`, a policy exported to a temporary file) cannot.
+fn placed_in_repository(file: &str, paths: &RepoPaths) -> bool {
+    matches!(paths.resolve(file), Resolved::InRoot(_))
+}
+
+/// The artifact of a location in the repository (callers check [`placed_in_repository`]).
+fn artifact_location(relative: &str) -> ArtifactLocation {
+    ArtifactLocation {
+        uri: Some(encode_relative(relative)),
+        uri_base_id: Some(SRCROOT),
+        description: None,
     }
+}
+
+/// `path:line:col` of a location, as the human report writes it (repository-relative in the
+/// root, absolute outside, `<stdin>`): for messages about locations SARIF cannot point at.
+fn location_text(loc: &Location, paths: &RepoPaths) -> String {
+    format!(
+        "{}:{}:{}",
+        paths.repo_relative(&loc.file),
+        loc.line.max(1),
+        loc.column.max(1)
+    )
 }
 
 /// The region of a location. An empty span (a point, e.g. a whole-file finding or a parse
@@ -464,26 +510,45 @@ fn region(loc: &Location, line_text: Option<&str>) -> (Region, Option<Region>) {
     (region, context)
 }
 
+/// The physical location of a location in the repository; `None` for one outside it.
 fn physical_location(
     loc: &Location,
     line_text: Option<&str>,
     paths: &RepoPaths,
-) -> PhysicalLocation {
+) -> Option<PhysicalLocation> {
+    let Resolved::InRoot(relative) = paths.resolve(&loc.file) else {
+        return None;
+    };
     let (region, context_region) = region(loc, line_text);
-    PhysicalLocation {
-        artifact_location: artifact_location(&loc.file, paths),
+    Some(PhysicalLocation {
+        artifact_location: artifact_location(&relative),
         region,
         context_region,
-    }
+    })
 }
 
-fn result(
-    finding: &Finding,
-    fingerprint: String,
-    paths: &RepoPaths,
-    index: &Index<'_>,
-) -> SarifResult {
-    let logical_locations = finding
+/// The finding's message as a SARIF sentence, plus one sentence naming `path:line:col` per
+/// related location that is not a `relatedLocations` entry: those SARIF cannot point at
+/// (outside the repository, standard input), or all of them (`all_related`, for a
+/// notification, which has no related locations).
+fn message_with_notes(finding: &Finding, paths: &RepoPaths, all_related: bool) -> String {
+    let mut text = sentence(&finding.message);
+    for related in &finding.related {
+        if !all_related && placed_in_repository(&related.location.file, paths) {
+            continue;
+        }
+        let note = related.message.trim_end().trim_end_matches('.');
+        text.push(' ');
+        text.push_str(&sentence(&format!(
+            "{note} ({})",
+            location_text(&related.location, paths)
+        )));
+    }
+    text
+}
+
+fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
+    finding
         .workload
         .iter()
         .map(|w| {
@@ -497,17 +562,89 @@ fn result(
                 properties,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A finding outside the repository as a tool execution notification: same rule, level and
+/// properties as a result would have, the place in the message and in `properties.location`.
+fn notification(
+    finding: &Finding,
+    fingerprint: &str,
+    paths: &RepoPaths,
+    index: &Index<'_>,
+) -> Notification {
+    let loc = &finding.location;
+    let logical = logical_locations(finding);
+    let locations = if logical.is_empty() {
+        Vec::new()
+    } else {
+        vec![LogicalOnlyLocation {
+            logical_locations: logical,
+        }]
+    };
+    let mut properties = properties(finding, index);
+    properties.insert(
+        "location".to_string(),
+        json!({
+            "file": paths.repo_relative(&loc.file),
+            "line": loc.line.max(1),
+            "column": loc.column.max(1),
+            "endLine": loc.end_line.max(loc.line.max(1)),
+            "endColumn": loc.end_column.max(1),
+        }),
+    );
+    let mut prints = Map::new();
+    prints.insert(FINGERPRINT_KEY.to_string(), Value::from(fingerprint));
+    if !finding.fingerprint.is_empty() {
+        prints.insert(
+            super::fingerprint::SARIF_KEY.to_string(),
+            Value::from(finding.fingerprint.as_str()),
+        );
+    }
+    properties.insert("partialFingerprints".to_string(), Value::Object(prints));
+    if let Some(state) = finding.baseline_state {
+        properties.insert("baselineState".to_string(), Value::from(state));
+    }
+    Notification {
+        locations,
+        message: Message {
+            text: format!(
+                "{}: {}",
+                location_text(loc, paths),
+                message_with_notes(finding, paths, true)
+            ),
+        },
+        level: level(finding.level),
+        associated_rule: RuleReference {
+            id: finding.rule_id,
+            index: rules::index(finding.rule_id),
+        },
+        properties,
+    }
+}
+
+/// The result of a finding placed in the repository (callers check [`placed_in_repository`]).
+fn result(
+    finding: &Finding,
+    fingerprint: String,
+    paths: &RepoPaths,
+    index: &Index<'_>,
+) -> SarifResult {
+    // Related locations outside the repository go into the message instead.
     let related_locations = finding
         .related
         .iter()
+        .filter_map(|related| {
+            physical_location(&related.location, None, paths)
+                .map(|physical| (physical, &related.message))
+        })
         .enumerate()
-        .map(|(i, related)| SarifLocation {
+        .map(|(i, (physical_location, message))| SarifLocation {
             id: Some(i + 1),
-            physical_location: physical_location(&related.location, None, paths),
+            physical_location,
             logical_locations: Vec::new(),
             message: Some(Message {
-                text: sentence(&related.message),
+                text: sentence(message),
             }),
         })
         .collect();
@@ -521,18 +658,17 @@ fn result(
         rule_index: rules::index(finding.rule_id),
         level: level(finding.level),
         message: Message {
-            text: sentence(&finding.message),
+            text: message_with_notes(finding, paths, false),
         },
-        locations: vec![SarifLocation {
-            id: None,
-            physical_location: physical_location(
-                &finding.location,
-                finding.snippet.as_deref(),
-                paths,
-            ),
-            logical_locations,
-            message: None,
-        }],
+        locations: physical_location(&finding.location, finding.snippet.as_deref(), paths)
+            .map(|physical_location| SarifLocation {
+                id: None,
+                physical_location,
+                logical_locations: logical_locations(finding),
+                message: None,
+            })
+            .into_iter()
+            .collect(),
         related_locations,
         partial_fingerprints,
         baseline_state: finding.baseline_state,
@@ -823,16 +959,58 @@ mod tests {
             "bad".to_string(),
             Location::file_start("/etc/x y.yaml"),
         ));
+        // A finding in the repository whose rule lives in a policy outside it.
+        let mut outside_policy = denied(20);
+        outside_policy.related[0].location = location("/tmp/policy.yaml", 6, 1, 2);
+        report.findings.push(outside_policy);
         let log = render_value(&report);
+        let text = serde_json::to_string(&log).unwrap();
+        assert!(!text.contains("\"stdin\""), "no stdin URI: {text}");
+        assert_eq!(
+            text.matches("file://").count(),
+            1,
+            "only originalUriBaseIds is absolute: {text}"
+        );
+        // Only the finding in the repository is a result; its outside rule is in the message.
         let results = log["runs"][0]["results"].as_array().unwrap();
-        let art = |i: usize| &results[i]["locations"][0]["physicalLocation"]["artifactLocation"];
-        assert_eq!(art(0)["uri"], "stdin");
-        assert!(art(0).get("uriBaseId").is_none());
-        assert_eq!(art(1)["uri"], "file:///etc/x%20y.yaml");
-        assert!(art(1).get("uriBaseId").is_none());
-        // A point becomes the whole line.
+        assert_eq!(results.len(), 1);
+        assert!(results[0].get("relatedLocations").is_none());
+        assert_eq!(
+            results[0]["message"]["text"],
+            "Image nginx denied. default admission rule (/tmp/policy.yaml:6:1)."
+        );
         let region = &results[0]["locations"][0]["physicalLocation"]["region"];
-        assert_eq!(region["startLine"], 1);
-        assert!(region.get("startColumn").is_none());
+        assert_eq!(region["startLine"], 20);
+        // The others are notifications without a physical location, placed in the message.
+        let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap();
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[0]["message"]["text"], "<stdin>:1:1: bad.");
+        assert_eq!(notes[1]["message"]["text"], "/etc/x y.yaml:1:1: bad.");
+        assert_eq!(notes[1]["level"], "error");
+        assert_eq!(notes[1]["associatedRule"]["id"], "manifest-invalid");
+        assert_eq!(
+            notes[1]["associatedRule"]["index"],
+            rules::index("manifest-invalid").unwrap()
+        );
+        assert_eq!(notes[1]["properties"]["location"]["file"], "/etc/x y.yaml");
+        assert!(notes[1].get("locations").is_none());
+        assert!(
+            notes[1]["properties"]["partialFingerprints"][FINGERPRINT_KEY].is_string(),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn no_notifications_when_everything_is_in_the_repository() {
+        let mut report = Report::new("p");
+        report.findings.push(denied(20));
+        let log = render_value(&report);
+        assert!(
+            log["runs"][0]["invocations"][0]
+                .get("toolExecutionNotifications")
+                .is_none()
+        );
     }
 }
