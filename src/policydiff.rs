@@ -430,8 +430,12 @@ pub fn render_github(
     Ok(())
 }
 
-/// Markdown for the GitHub step summary: the impact table.
+/// Markdown for the GitHub step summary: the impact table. Nothing when the two policies
+/// have the same rules and no decision changes (the Action runs the diff on every PR).
 pub fn render_step_summary(diff: &Diff<'_>, out: &mut dyn Write) -> io::Result<()> {
+    if diff.rules.is_empty() && diff.changes.is_empty() {
+        return Ok(());
+    }
     let md = crate::report::github::markdown_text;
     writeln!(out, "## binauthz-lint policy diff")?;
     writeln!(out)?;

@@ -569,7 +569,12 @@ fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
     }
     // Optional: without jq the action reads the report with python3; without curl it
     // cannot download a release archive.
-    let optional: &[&str] = if with_jq { &["curl", "jq"] } else { &["curl"] };
+    // git: every runner has it (PR mode reads the base commit with it).
+    let optional: &[&str] = if with_jq {
+        &["curl", "jq", "git"]
+    } else {
+        &["curl", "git"]
+    };
     for tool in optional {
         if let Some(target) = find(tool) {
             std::os::unix::fs::symlink(target, dir.join(tool)).expect("symlink");
@@ -804,6 +809,96 @@ fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// PR mode through the Action's steps: `since` = the base commit; only what the PR
+/// introduces fails, the summary says "N new, M unchanged, K resolved", and a policy change
+/// adds the `policy diff` impact table to the step summary.
+#[test]
+fn action_pr_mode_fails_on_new_findings_only_and_previews_a_policy_change() {
+    let ws = tempfile::tempdir().expect("tempdir");
+    let root = ws.path();
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: prod}}\nspec: {{containers: [{{name: c, image: \"nginx:1.27\"}}]}}\n"
+        )
+    };
+    let policy = |rule: &str| {
+        format!(
+            "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule: {{evaluationMode: {rule}, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}}\n"
+        )
+    };
+    fs::create_dir_all(root.join("apps")).expect("mkdir");
+    fs::write(root.join("apps/old.yaml"), pod("old")).expect("write");
+    fs::write(root.join("policy.yaml"), policy("ALWAYS_DENY")).expect("write");
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+
+    // The PR adds a workload: its denial is new, the old one is unchanged.
+    fs::write(root.join("apps/new.yaml"), pod("new")).expect("write");
+    let run = run_action(
+        root,
+        &[
+            ("paths", "apps"),
+            ("policy", "policy.yaml"),
+            ("since", &base),
+        ],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
+    let log = run.log("Scan manifests");
+    let errors: Vec<&str> = log.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 1, "only the new denial is annotated: {log}");
+    assert!(errors[0].contains("file=apps/new.yaml"), "{log}");
+    let summary = run.log("$GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains("1 new, 1 unchanged, 0 resolved"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("policy diff"),
+        "no policy change, no impact table: {summary}"
+    );
+
+    // A PR that only loosens the policy: nothing new fails, and the summary previews it.
+    fs::remove_file(root.join("apps/new.yaml")).expect("rm");
+    fs::write(root.join("policy.yaml"), policy("ALWAYS_ALLOW")).expect("write");
+    let run = run_action(
+        root,
+        &[
+            ("paths", "apps"),
+            ("policy", "policy.yaml"),
+            ("since", &base),
+        ],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("0"), "{run:#?}");
+    let summary = run.log("$GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains("0 new, 0 unchanged, 1 resolved"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("## binauthz-lint policy diff"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| newly-admitted | Pod prod/old |"),
+        "{summary}"
+    );
 }
 
 #[test]
