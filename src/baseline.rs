@@ -124,10 +124,30 @@ fn signature(w: &WorkloadReport) -> String {
     out
 }
 
-/// PR mode: tell, for each `new` finding, whether its workload's manifest changed or only
-/// the policy did (the workload is the same on both sides). Left unset when neither can be
-/// told (for example a config or overlay change).
-pub fn explain_new(head: &mut Report, base: &Report, policy_changed: bool, policy_display: &str) {
+/// What differs between the two sides of a PR-mode run, besides the manifests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SideChanges<'a> {
+    pub policy_changed: bool,
+    pub config_changed: bool,
+    /// The top-level policy file's report path (policy findings are located there).
+    pub policy_display: &'a str,
+    /// The config file's report path, when one is used.
+    pub config_display: Option<&'a str>,
+}
+
+/// PR mode: tell, for each `new` finding, whether its workload's manifest changed, or only
+/// the policy or the config did (the workload is the same on both sides). Left unset when
+/// none can be told (for example an overlay change).
+pub fn explain_new(head: &mut Report, base: &Report, sides: SideChanges<'_>) {
+    let settings_cause = || {
+        if sides.policy_changed {
+            Some("policy changed")
+        } else if sides.config_changed {
+            Some("config changed")
+        } else {
+            None
+        }
+    };
     let key = |kind: &str, namespace: &str, name: &str| format!("{kind}\n{namespace}\n{name}");
     let base_workloads: HashMap<String, Vec<String>> =
         base.workloads.iter().fold(HashMap::new(), |mut map, w| {
@@ -153,14 +173,15 @@ pub fn explain_new(head: &mut Report, base: &Report, policy_changed: bool, polic
                 let before = base_workloads.get(&k);
                 let after = head_workloads.get(&k);
                 match (before, after) {
-                    (Some(before), Some(after)) if before == after => {
-                        policy_changed.then_some("policy changed")
-                    }
+                    (Some(before), Some(after)) if before == after => settings_cause(),
                     _ => Some("manifest changed"),
                 }
             }
-            None if finding.location.file == policy_display => {
-                policy_changed.then_some("policy changed")
+            None if finding.location.file == sides.policy_display => {
+                sides.policy_changed.then_some("policy changed")
+            }
+            None if Some(finding.location.file.as_str()) == sides.config_display => {
+                sides.config_changed.then_some("config changed")
             }
             None => Some("manifest changed"),
         };

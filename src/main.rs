@@ -790,14 +790,20 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     }
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
-        let (mut base_report, policy_changed) = scan_base(args, &cwd, rev, config.as_ref(), &plan)?;
+        let (mut base_report, policy_changed, config_changed) =
+            scan_base(args, &cwd, rev, config.as_ref(), &plan)?;
         base_report.assign_fingerprints(&context.paths);
         Baseline::from_report(&base_report).apply(&mut report);
+        let policy_display = plan.top_policy_display();
         binauthz_lint::baseline::explain_new(
             &mut report,
             &base_report,
-            policy_changed,
-            &plan.top_policy_display(),
+            binauthz_lint::baseline::SideChanges {
+                policy_changed,
+                config_changed,
+                policy_display: &policy_display,
+                config_display: config.as_ref().map(|c| c.display.as_str()),
+            },
         );
     } else if let Some(path) = &args.baseline {
         Baseline::load(path).map_err(Fatal)?.apply(&mut report);
@@ -893,7 +899,7 @@ fn scan_base(
     rev: &str,
     head_config: Option<&Config>,
     head_plan: &Plan,
-) -> Result<(Report, bool), Fatal> {
+) -> Result<(Report, bool, bool), Fatal> {
     let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
     let side = Side::Base(&base);
@@ -925,7 +931,8 @@ fn scan_base(
     let scopes = plan.scopes(config, cwd);
     let mut report = base.scan(cwd, &scopes).map_err(|e| Fatal(e.to_string()))?;
     policy_passes(&mut report, &plan);
-    Ok((report, policy_changed))
+    let config_changed = config.map(|c| c.text.as_str()) != head_config.map(|c| c.text.as_str());
+    Ok((report, policy_changed, config_changed))
 }
 
 fn write_to(

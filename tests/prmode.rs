@@ -204,6 +204,11 @@ fn a_config_in_the_repository_is_read_per_side() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(image_states(&report), [("web".into(), "new".into())]);
     assert_eq!(report["workloads"][0]["cluster"], "us-central1.prod");
+    let denied = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["ruleId"] == "image-denied"))
+        .expect("image-denied");
+    assert_eq!(denied["baselineCause"], "config changed");
     // Unchanged config on both sides: nothing new.
     let (code, report, stderr) = scan(root, &["--since", "HEAD"]);
     assert_eq!(code, 0, "{stderr}");
