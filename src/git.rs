@@ -160,11 +160,28 @@ impl Repo {
         let commit = self.commit(rev)?;
         run(&self.toplevel, &["merge-base", &commit, "HEAD"])
             .map(trimmed)
+            .or_else(|e| {
+                // A shallow clone (actions/checkout's default depth 1, with the PR's base
+                // fetched at depth 1) has no common history: compare with REV itself. On a
+                // pull_request checkout HEAD is the merge commit, whose base is REV.
+                if self.is_shallow() {
+                    Ok(commit.clone())
+                } else {
+                    Err(e)
+                }
+            })
             .map_err(|e| {
                 GitError(format!(
                     "no merge base of `{rev}` and HEAD ({e}); the history between them is missing — fetch it with {fetch}"
                 ))
             })
+    }
+
+    /// True in a shallow clone.
+    pub fn is_shallow(&self) -> bool {
+        run(&self.toplevel, &["rev-parse", "--is-shallow-repository"])
+            .map(trimmed)
+            .is_ok_and(|out| out == "true")
     }
 
     /// Every regular file of `commit`'s tree (symlinks and submodules are not files).

@@ -901,6 +901,69 @@ fn action_pr_mode_fails_on_new_findings_only_and_previews_a_policy_change() {
     );
 }
 
+/// A shallow checkout (actions/checkout's default `fetch-depth: 1`): the Action fetches the
+/// PR's base commit itself, and PR mode compares with it.
+#[test]
+fn action_pr_mode_fetches_the_base_commit_of_a_shallow_checkout() {
+    let origin = tempfile::tempdir().expect("tempdir");
+    let root = origin.path();
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec: {{containers: [{{name: c, image: \"nginx:1.27\"}}]}}\n"
+        )
+    };
+    fs::create_dir_all(root.join("apps")).expect("mkdir");
+    fs::write(
+        root.join("policy.yaml"),
+        "defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\nglobalPolicyEvaluationMode: DISABLE\n",
+    )
+    .expect("write");
+    fs::write(root.join("apps/old.yaml"), pod("old")).expect("write");
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+    fs::write(root.join("apps/new.yaml"), pod("new")).expect("write");
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "--no-verify", "-m", "pr"]);
+
+    let clone_parent = tempfile::tempdir().expect("tempdir");
+    let clone = clone_parent.path().join("ws");
+    let url = format!("file://{}", root.display());
+    git(
+        clone_parent.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth=1",
+            &url,
+            clone.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        Command::new("git")
+            .current_dir(&clone)
+            .args(["cat-file", "-e", &format!("{base}^{{commit}}")])
+            .status()
+            .is_ok_and(|s| !s.success()),
+        "the shallow clone must lack the base commit"
+    );
+    let run = run_action(
+        &clone,
+        &[
+            ("paths", "apps"),
+            ("policy", "policy.yaml"),
+            ("since", &base),
+        ],
+    );
+    assert_eq!(run.scan_output("exit-code"), Some("1"), "{run:#?}");
+    let summary = run.log("$GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains("1 new, 1 unchanged, 0 resolved"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn action_fail_on_error_and_no_upload() {
     let ws = workspace();
