@@ -57,6 +57,20 @@ fn process_candidate(
     let text = match candidate {
         Candidate::Skip { reason } => return FileResult::skipped(display, reason),
         Candidate::Stdin => match stdin_text {
+            // `helm template … | binauthz-lint scan -`: findings go to the template files.
+            Some(t) if crate::render::helm::has_source_comments(t) => {
+                let resolve = crate::render::helm::resolve_from_cwd(&scopes.cwd);
+                let mut result = crate::render::helm::scan_stream(
+                    display,
+                    t,
+                    settings,
+                    scope.policy,
+                    &resolve,
+                    crate::render::helm::Fallback::Stream,
+                );
+                scopes.stamp(index, &mut result);
+                return result;
+            }
             Some(t) => t.to_string(),
             None => return FileResult::skipped(display, "unreadable"),
         },
@@ -81,6 +95,17 @@ pub fn run(
     stdin_text: Option<&str>,
     scopes: &Scopes<'_, '_>,
     jobs: usize,
+) -> Report {
+    run_with_rendered(candidates, stdin_text, scopes, jobs, Vec::new())
+}
+
+/// [`run`], merged with results made elsewhere (rendered chart roots), in display order.
+pub fn run_with_rendered(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    scopes: &Scopes<'_, '_>,
+    jobs: usize,
+    rendered: Vec<FileResult>,
 ) -> Report {
     let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
     let work = || -> Vec<FileResult> {
@@ -119,6 +144,13 @@ pub fn run(
     {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
+    };
+    let results = if rendered.is_empty() {
+        results
+    } else {
+        let mut all: Vec<FileResult> = results.into_iter().chain(rendered).collect();
+        all.sort_by(|a, b| a.display.cmp(&b.display));
+        all
     };
     assemble(results, scopes.top().policy)
 }
