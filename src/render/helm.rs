@@ -228,14 +228,22 @@ fn indent(line: &str) -> usize {
     line.chars().take_while(|c| *c == ' ').count()
 }
 
-/// Map the lines of one rendered document to template lines: each line to the next template
-/// line (from the last match on, then from the top, for `range` loops) whose literal text
-/// it fits; a line that fits none (output of `toYaml`/`include`) to the next printing
-/// action line after the last match, else to the last match.
+/// Map the lines of one rendered document to template lines. Each line goes to the next
+/// template line (from the last match on) whose literal text it fits; else to the next
+/// printing action line (the output of `toYaml`/`include`); else to an earlier line it
+/// fits (a second pass of a `range` loop); else to the last match.
 fn map_document(rendered: &[&str], template: &[&str]) -> Vec<Option<Mapped>> {
     let mut out = Vec::with_capacity(rendered.len());
     let mut cursor = 0usize;
     let mut last: Option<Mapped> = None;
+    let literal = |i: usize, line: &str| -> Mapped {
+        let t = template.get(i).copied().unwrap_or_default();
+        Mapped {
+            line: i as u32 + 1,
+            exact: !t.contains("{{"),
+            indent_shift: indent(t) as i64 - indent(line) as i64,
+        }
+    };
     for line in rendered {
         let line = line.trim_end_matches('\r');
         let trimmed = line.trim();
@@ -243,31 +251,25 @@ fn map_document(rendered: &[&str], template: &[&str]) -> Vec<Option<Mapped>> {
             out.push(None);
             continue;
         }
-        let found = (cursor..template.len())
-            .chain(0..cursor.min(template.len()))
-            .find(|&i| template.get(i).is_some_and(|t| fits(trimmed, t)));
-        let place = match found {
-            Some(i) => {
-                cursor = i + 1;
-                let t = template.get(i).copied().unwrap_or_default();
-                Some(Mapped {
-                    line: i as u32 + 1,
-                    exact: !t.contains("{{"),
-                    indent_shift: indent(t) as i64 - indent(line) as i64,
-                })
-            }
-            None => {
-                let action = (cursor..template.len())
-                    .find(|&i| template.get(i).is_some_and(|t| prints_output(t)));
-                match action {
-                    Some(i) => Some(Mapped {
-                        line: i as u32 + 1,
-                        exact: false,
-                        indent_shift: 0,
-                    }),
-                    None => last.map(|m| Mapped { exact: false, ..m }),
-                }
-            }
+        let fits_at = |i: &usize| template.get(*i).is_some_and(|t| fits(trimmed, t));
+        let place = if let Some(i) = (cursor..template.len()).find(fits_at) {
+            cursor = i + 1;
+            Some(literal(i, line))
+        } else if let Some(i) =
+            (cursor..template.len()).find(|&i| template.get(i).is_some_and(|t| prints_output(t)))
+        {
+            // The action may print more lines: the cursor stays on it.
+            cursor = i;
+            Some(Mapped {
+                line: i as u32 + 1,
+                exact: false,
+                indent_shift: 0,
+            })
+        } else if let Some(i) = (0..cursor.min(template.len())).find(fits_at) {
+            cursor = i + 1;
+            Some(literal(i, line))
+        } else {
+            last.map(|m| Mapped { exact: false, ..m })
         };
         if place.is_some() {
             last = place;
@@ -432,22 +434,49 @@ fn below_chart(source: &str) -> Option<&str> {
     (!rest.split('/').any(|part| part == ".." || part.is_empty())).then_some(rest)
 }
 
-/// Standard input: a `# Source:` path is looked up relative to the current directory (as
-/// `helm template RELEASE ./CHART` run from the chart's parent folder prints it), then,
-/// when the current directory is itself a chart, below it (`helm template RELEASE .`).
+/// Standard input: `# Source: NAME/templates/x.yaml` is looked up, in order, as a path
+/// relative to the current directory (`helm template RELEASE ./NAME` run from the chart's
+/// parent folder); below the current directory when it is the chart named NAME (`helm
+/// template RELEASE .`); below a folder `D` or `charts/D` of the current directory whose
+/// `Chart.yaml` is named NAME (a chart whose folder is not named after it).
 pub fn resolve_from_cwd(cwd: &Path) -> impl Fn(&str) -> Option<TemplateFile> + '_ {
     move |source: &str| {
         if source.split('/').any(|part| part == "..") || Path::new(source).is_absolute() {
             return None;
         }
-        read_template(&cwd.join(source), cwd).or_else(|| {
-            let rest = below_chart(source)?;
-            cwd.join("Chart.yaml")
-                .is_file()
-                .then(|| read_template(&cwd.join(rest), cwd))
-                .flatten()
-        })
+        if let Some(found) = read_template(&cwd.join(source), cwd) {
+            return Some(found);
+        }
+        let (name, _) = source.split_once('/')?;
+        let rest = below_chart(source)?;
+        let mut folders = vec![cwd.to_path_buf()];
+        for parent in [cwd.to_path_buf(), cwd.join("charts")] {
+            let Ok(entries) = std::fs::read_dir(&parent) else {
+                continue;
+            };
+            let mut children: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            children.sort();
+            folders.extend(children);
+        }
+        folders
+            .into_iter()
+            .filter(|dir| chart_name(&dir.join("Chart.yaml")).as_deref() == Some(name))
+            .find_map(|dir| read_template(&dir.join(rest), cwd))
     }
+}
+
+/// The `name` of a `Chart.yaml`, if it can be read.
+fn chart_name(chart_file: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(chart_file).ok()?;
+    let tree = yaml::parse(&text, &Limits::default());
+    let root = tree.documents.first()?.root?;
+    tree.get(root, "name")
+        .and_then(|node| tree.scalar(node))
+        .map(|name| name.trim().to_string())
 }
 
 /// A rendered chart root: `# Source:` paths are below its folder.
@@ -716,14 +745,16 @@ fn run_helm(
             Err(e) => return Err(Failure::Message(format!("waiting for helm: {e}"))),
         }
     };
-    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
-    let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     let Some(status) = status else {
+        // The readers are left to finish on their own: a process helm started could keep
+        // the pipes open long after helm itself was killed.
         return Err(Failure::Message(format!(
             "timed out after {} s (--render-timeout)",
             options.timeout.as_secs()
         )));
     };
+    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     if !status.success() {
         // helm's message on one line (it indents its template traces over several).
         let message = String::from_utf8_lossy(&err)
@@ -853,6 +884,44 @@ mod tests {
         assert!(
             map.mapped[13].is_some_and(|m| m.exact),
             "`- name: web` is literal"
+        );
+    }
+
+    #[test]
+    fn toyaml_output_stays_at_its_action_and_range_loops_wrap() {
+        let template = [
+            "spec:",
+            "  selector:",
+            "    app: web",
+            "  labels:",
+            "    {{- toYaml .Values.labels | nindent 4 }}",
+            "  containers:",
+            "  {{- range .Values.containers }}",
+            "    - name: {{ .name }}",
+            "      image: {{ .image }}",
+            "  {{- end }}",
+        ];
+        let rendered = [
+            "spec:",
+            "  selector:",
+            "    app: web",
+            "  labels:",
+            "    app: web",
+            "    image-policy.k8s.io/break-glass: \"true\"",
+            "  containers:",
+            "    - name: a",
+            "      image: a:1",
+            "    - name: b",
+            "      image: b:1",
+        ];
+        let lines: Vec<Option<u32>> = map_document(&rendered, &template)
+            .into_iter()
+            .map(|m| m.map(|m| m.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [1, 2, 3, 4, 5, 5, 6, 8, 9, 8, 9].map(Some),
+            "the label after `labels:` is the toYaml output, not the selector's `app: web`"
         );
     }
 
