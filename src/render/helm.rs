@@ -85,6 +85,7 @@ struct StreamMap {
 impl StreamMap {
     fn build(text: &str, resolve: &dyn Fn(&str) -> Option<TemplateFile>) -> StreamMap {
         let mut sources: Vec<String> = Vec::new();
+        let mut source_index: BTreeMap<String, usize> = BTreeMap::new();
         let mut per_source_documents: Vec<u32> = Vec::new();
         let mut lines = Vec::new();
         let mut current: Option<usize> = None;
@@ -93,8 +94,8 @@ impl StreamMap {
                 // A new document: its `# Source:` comes next.
                 current = None;
             } else if let Some(source) = source_of(raw) {
-                let index = match sources.iter().position(|s| s == source) {
-                    Some(i) => {
+                let index = match source_index.get(source) {
+                    Some(&i) => {
                         if let Some(count) = per_source_documents.get_mut(i) {
                             *count += 1;
                         }
@@ -102,6 +103,7 @@ impl StreamMap {
                     }
                     None => {
                         sources.push(source.to_string());
+                        source_index.insert(source.to_string(), sources.len() - 1);
                         per_source_documents.push(0);
                         sources.len() - 1
                     }
@@ -233,6 +235,17 @@ fn indent(line: &str) -> usize {
 /// printing action line (the output of `toYaml`/`include`); else to an earlier line it
 /// fits (a second pass of a `range` loop); else to the last match.
 fn map_document(rendered: &[&str], template: &[&str]) -> Vec<Option<Mapped>> {
+    // The search is linear per line: past this many comparisons (a huge document against a
+    // huge template) every line goes to the template's first line instead.
+    const BUDGET: usize = 20_000_000;
+    if rendered.len().saturating_mul(template.len()) > BUDGET {
+        let first = Mapped {
+            line: 1,
+            exact: false,
+            indent_shift: 0,
+        };
+        return rendered.iter().map(|_| Some(first)).collect();
+    }
     let mut out = Vec::with_capacity(rendered.len());
     let mut cursor = 0usize;
     let mut last: Option<Mapped> = None;
@@ -440,6 +453,7 @@ fn below_chart(source: &str) -> Option<&str> {
 /// template RELEASE .`); below a folder `D` or `charts/D` of the current directory whose
 /// `Chart.yaml` is named NAME (a chart whose folder is not named after it).
 pub fn resolve_from_cwd(cwd: &Path) -> impl Fn(&str) -> Option<TemplateFile> + '_ {
+    let charts: std::cell::OnceCell<Vec<(String, PathBuf)>> = std::cell::OnceCell::new();
     move |source: &str| {
         if source.split('/').any(|part| part == "..") || Path::new(source).is_absolute() {
             return None;
@@ -449,24 +463,34 @@ pub fn resolve_from_cwd(cwd: &Path) -> impl Fn(&str) -> Option<TemplateFile> + '
         }
         let (name, _) = source.split_once('/')?;
         let rest = below_chart(source)?;
-        let mut folders = vec![cwd.to_path_buf()];
-        for parent in [cwd.to_path_buf(), cwd.join("charts")] {
-            let Ok(entries) = std::fs::read_dir(&parent) else {
-                continue;
-            };
-            let mut children: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect();
-            children.sort();
-            folders.extend(children);
-        }
-        folders
-            .into_iter()
-            .filter(|dir| chart_name(&dir.join("Chart.yaml")).as_deref() == Some(name))
-            .find_map(|dir| read_template(&dir.join(rest), cwd))
+        let charts = charts.get_or_init(|| charts_near(cwd));
+        charts
+            .iter()
+            .filter(|(chart, _)| chart == name)
+            .find_map(|(_, dir)| read_template(&dir.join(rest), cwd))
     }
+}
+
+/// The charts a standard-input stream may come from, by name: the current directory and
+/// its folders `D` and `charts/D` (sorted, so the first match is deterministic).
+fn charts_near(cwd: &Path) -> Vec<(String, PathBuf)> {
+    let mut folders = vec![cwd.to_path_buf()];
+    for parent in [cwd.to_path_buf(), cwd.join("charts")] {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        children.sort();
+        folders.extend(children);
+    }
+    folders
+        .into_iter()
+        .filter_map(|dir| Some((chart_name(&dir.join("Chart.yaml"))?, dir)))
+        .collect()
 }
 
 /// The `name` of a `Chart.yaml`, if it can be read.
@@ -1029,6 +1053,39 @@ mod tests {
             (denied.location.file.as_str(), denied.location.line),
             ("charts/web/Chart.yaml", 1)
         );
+    }
+
+    #[test]
+    fn odd_streams_do_not_panic() {
+        let policy = Policy::builtin_default();
+        let settings = ScanSettings::default();
+        let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: a\n";
+        let streams = [
+            "# Source: \n".to_string(),
+            "# Source: x\r\n---\r\n# Source: x\r\nkind: Pod\r\n".to_string(),
+            format!("{deploy}# Source: c/templates/a.yaml\n"),
+            format!("---\n# Source: c/templates/a.yaml\n{deploy}---\n# Source: c/templates/a.yaml\n{deploy}"),
+            "# Source: ../../etc/passwd\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n".to_string(),
+            "# Source: c/templates/a.yaml\n: [\n".to_string(),
+        ];
+        let templates = ["", "{{", "}}{{", "{{ x }}{{", "a: {{ b }} c {{ d", "\n\n\n"];
+        for stream in &streams {
+            for text in templates {
+                let resolve = |s: &str| template(&format!("t/{s}"), text);
+                let result = scan_stream(
+                    "<stdin>",
+                    stream,
+                    &settings,
+                    &policy,
+                    &resolve,
+                    Fallback::Stream,
+                );
+                for finding in &result.findings {
+                    assert!(finding.location.line >= 1 && finding.location.column >= 1);
+                    assert!(finding.location.end_line >= finding.location.line);
+                }
+            }
+        }
     }
 
     #[test]
