@@ -381,3 +381,69 @@ fn a_missing_helm_stops_the_scan() {
         "{output:?}"
     );
 }
+
+/// Copy a folder tree (the fixtures are small).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_context_that_matches_the_chart_folder_sets_its_namespace_and_policy() {
+    let Some(helm) =
+        helm_dir("a_context_that_matches_the_chart_folder_sets_its_namespace_and_policy")
+    else {
+        return;
+    };
+    let repo = tempfile::tempdir().expect("tempdir");
+    copy_tree(&fixture().join("charts/web"), &repo.path().join("apps/web"));
+    std::fs::copy(fixture().join("policy.yaml"), repo.path().join("deny.yaml")).expect("copy");
+    std::fs::write(
+        repo.path().join(".binauthz-lint.yaml"),
+        "render: {helm: true}\ncontexts:\n  - name: payments\n    paths: [apps/web]\n    namespace: payments\n    policy: deny.yaml\n",
+    )
+    .expect("config");
+    let output = bin()
+        .current_dir(repo.path())
+        .env("PATH", path_with(&helm))
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .expect("run");
+    let report = json(&output);
+    let workload = &report["workloads"][0];
+    assert_eq!(workload["context"], "payments", "{report:#}");
+    assert_eq!(workload["namespace"], "payments", "{report:#}");
+    assert_eq!(workload["policy"], "deny.yaml", "{report:#}");
+    let denied = findings(&report, "image-denied");
+    assert_eq!(
+        at(denied[0]),
+        ("apps/web/templates/deployment.yaml".to_string(), 17, 11)
+    );
+}
+
+#[test]
+fn rendering_in_parallel_gives_the_same_bytes() {
+    let Some(helm) = helm_dir("rendering_in_parallel_gives_the_same_bytes") else {
+        return;
+    };
+    let run = |jobs: &str| {
+        bin()
+            .current_dir(fixture())
+            .env("PATH", path_with(&helm))
+            .args(["scan", "charts", "--format", "sarif", "-j", jobs])
+            .output()
+            .expect("run")
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("4"));
+}
