@@ -350,7 +350,7 @@ fn helm_runs_offline_with_private_homes_and_none_of_the_callers_helm_settings() 
     let failed = findings(&report, "render-failed");
     let message = failed[0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("args=template charts/web --namespace default"),
+        message.contains("args=template ./charts/web --namespace=default"),
         "{message}"
     );
     assert!(!message.contains("dependency-update"), "{message}");

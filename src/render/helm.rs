@@ -695,7 +695,7 @@ impl Drop for PrivateDir {
     }
 }
 
-/// `helm template CHART_DIR --namespace NS [-f VALUES]…`, offline and without plugins:
+/// `helm template ./CHART_DIR --namespace=NS [--values FILE]…`, offline and without plugins:
 /// no `--dependency-update` (a missing dependency fails instead of being downloaded), every
 /// `HELM_*` variable of the caller dropped, helm's homes in a private temporary folder, no
 /// kubeconfig. Killed after the timeout.
@@ -707,13 +707,18 @@ fn run_helm(
 ) -> Result<String, Failure> {
     let home = PrivateDir::new()
         .map_err(|e| Failure::Message(format!("cannot create a temporary folder: {e}")))?;
+    // A relative folder named like an option (`-x`) must not be read as one.
+    let chart = if root.dir.is_absolute() {
+        root.dir.clone()
+    } else {
+        Path::new(".").join(&root.dir)
+    };
     let mut command = Command::new(options.program);
     command
         .current_dir(options.cwd)
         .arg("template")
-        .arg(&root.dir)
-        .arg("--namespace")
-        .arg(namespace);
+        .arg(chart)
+        .arg(format!("--namespace={namespace}"));
     for file in values {
         command.arg("--values").arg(file);
     }
