@@ -841,7 +841,7 @@ pub fn take_rendered(
     rendered: Vec<(&ChartRoot, FileResult)>,
 ) -> Vec<FileResult> {
     let mut out = Vec::new();
-    let mut consumed: BTreeMap<String, ()> = BTreeMap::new();
+    let mut consumed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (root, result) in rendered {
         let failed = result.findings.iter().any(|f| f.rule_id == "render-failed");
         for (display, candidate) in candidates.iter() {
@@ -849,12 +849,12 @@ pub fn take_rendered(
                 continue;
             };
             if path == &root.chart_file || (!failed && consumed_by(root, path)) {
-                consumed.insert(display.clone(), ());
+                consumed.insert(display.clone());
             }
         }
         out.push(result);
     }
-    for display in consumed.keys() {
+    for display in &consumed {
         candidates.remove(display);
     }
     out
