@@ -89,6 +89,14 @@ pub enum Format {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderMode {
+    /// Render nothing (overrides the config's `render:`).
+    None,
+    /// Helm chart roots, with `helm template`.
+    Helm,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SarifSuppressed {
     Omit,
     Include,
@@ -199,6 +207,14 @@ pub struct ScanArgs {
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
+    /// Render before checking (contract §9): `helm` renders every Helm chart root with
+    /// `helm template` (offline, no plugins) and checks what it prints, located at the
+    /// template files [default: the config's `render:`, else none].
+    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
+    pub render: Vec<RenderMode>,
+    /// Seconds one root may take to render before it is reported as `render-failed`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub render_timeout: u64,
     /// Human and concise output: also list the skipped files with their reasons.
     #[arg(short = 'v', long)]
     pub verbose: bool,

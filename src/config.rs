@@ -165,10 +165,31 @@ pub struct Exception {
 }
 
 /// `render:` (contract §9).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderSettings {
     pub kustomize: bool,
     pub helm: bool,
+    /// `render.helmValues`: chart folder → values files passed to `helm template -f`, in
+    /// order. Both resolved against the config's folder and normalised.
+    pub helm_values: Vec<HelmValues>,
+}
+
+/// One entry of `render.helmValues`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmValues {
+    pub chart_dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+impl RenderSettings {
+    /// The values files configured for a chart folder (absolute, normalised), in order.
+    pub fn values_for(&self, chart_dir: &Path) -> &[PathBuf] {
+        self.helm_values
+            .iter()
+            .find(|v| v.chart_dir == chart_dir)
+            .map(|v| v.files.as_slice())
+            .unwrap_or_default()
+    }
 }
 
 /// A loaded, valid configuration.
@@ -473,7 +494,7 @@ const MATCH_KEYS: &[&str] = &[
     "container",
     "image",
 ];
-const RENDER_KEYS: &[&str] = &["kustomize", "helm"];
+const RENDER_KEYS: &[&str] = &["kustomize", "helm", "helmValues"];
 const FAIL_ON: &[&str] = &["error", "warning", "note", "never"];
 
 /// A context or exception before aliases and context names can be checked (they may be
@@ -969,16 +990,67 @@ impl<'t> Loader<'t> {
     fn render(&mut self, node: NodeId) -> RenderSettings {
         let mut out = RenderSettings::default();
         if self.tree.map(node).is_none() {
-            self.wrong_type(node, "render", "a mapping (`kustomize`, `helm`)");
+            self.wrong_type(
+                node,
+                "render",
+                "a mapping (`kustomize`, `helm`, `helmValues`)",
+            );
             return out;
         }
         for (key, _, value) in self.entries(node, RENDER_KEYS, "`render`") {
-            let flag = self.bool(value, key).unwrap_or(false);
             match key {
-                "kustomize" => out.kustomize = flag,
-                "helm" => out.helm = flag,
+                "kustomize" => out.kustomize = self.bool(value, key).unwrap_or(false),
+                "helm" => out.helm = self.bool(value, key).unwrap_or(false),
+                "helmValues" => out.helm_values = self.helm_values(value),
                 _ => {}
             }
+        }
+        out
+    }
+
+    /// `render.helmValues: {CHART_DIR: [values files]}`. A chart folder must hold a
+    /// `Chart.yaml` (an entry for another folder would silently do nothing), and a values
+    /// file must be a local path: `helm template -f` also fetches URLs, and rendering never
+    /// uses the network.
+    fn helm_values(&mut self, node: NodeId) -> Vec<HelmValues> {
+        let key = "render.helmValues";
+        if self.tree.map(node).is_none() {
+            self.wrong_type(
+                node,
+                key,
+                "a mapping of chart folders to lists of values files",
+            );
+            return Vec::new();
+        }
+        let mut out: Vec<HelmValues> = Vec::new();
+        for (k, v) in self.tree.entries(node) {
+            let Some(chart) = self.non_empty_string(k, "render.helmValues key") else {
+                continue;
+            };
+            let chart_dir = crate::report::paths::normalize(&self.dir.join(&chart));
+            if !chart_dir.join("Chart.yaml").is_file() {
+                let span = self.tree.span(k);
+                let d = self.error(
+                    span,
+                    format!("`{key}`: `{chart}` is not a Helm chart folder (no Chart.yaml in it)"),
+                    "not a chart",
+                );
+                d.help = Some("chart folders are relative to the config file's folder".to_string());
+                continue;
+            }
+            let mut files = Vec::new();
+            for (file, span) in self.strings(v, &format!("{key}.{chart}")) {
+                if file.contains("://") {
+                    self.error(
+                        span,
+                        format!("`{key}.{chart}`: `{file}` is a URL; values files must be local files (rendering never uses the network)"),
+                        "URL",
+                    );
+                    continue;
+                }
+                files.push(crate::report::paths::normalize(&self.dir.join(&file)));
+            }
+            out.push(HelmValues { chart_dir, files });
         }
         out
     }
@@ -1147,5 +1219,90 @@ impl<'t> Loader<'t> {
             }
         }
         Some(m)
+    }
+}
+
+#[cfg(test)]
+mod helm_values_tests {
+    use super::*;
+
+    /// Load `text` as `.binauthz-lint.yaml` in a folder holding a chart `charts/web`.
+    fn load(text: &str) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let chart = dir.path().join("charts/web");
+        std::fs::create_dir_all(&chart).expect("mkdir");
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+        )
+        .expect("write");
+        let path = dir.path().join(".binauthz-lint.yaml");
+        let loaded = Config::from_text(text.to_string(), &path, ".binauthz-lint.yaml", dir.path());
+        (dir, loaded)
+    }
+
+    fn messages(result: Result<Config, ConfigError>) -> Vec<String> {
+        match result {
+            Ok(_) => panic!("expected an invalid config"),
+            Err(err) => err.diagnostics.into_iter().map(|d| d.message).collect(),
+        }
+    }
+
+    #[test]
+    fn values_files_resolve_against_the_config_folder_in_order() {
+        let (dir, loaded) = load(
+            "render:\n  helm: true\n  helmValues:\n    charts/web: [values-prod.yaml, ./charts/web/extra.yaml]\n",
+        );
+        let config = loaded.expect("valid config");
+        assert!(config.render.helm);
+        let root = crate::report::paths::normalize(dir.path());
+        assert_eq!(
+            config.render.values_for(&root.join("charts/web")),
+            [
+                root.join("values-prod.yaml"),
+                root.join("charts/web/extra.yaml")
+            ]
+        );
+        assert!(
+            config
+                .render
+                .values_for(&root.join("charts/other"))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_folder_without_chart_yaml_is_refused() {
+        let (_dir, loaded) = load("render:\n  helmValues:\n    charts/api: [v.yaml]\n");
+        let messages = messages(loaded);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("`charts/api` is not a Helm chart folder"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_url_values_file_is_refused() {
+        let (_dir, loaded) =
+            load("render:\n  helmValues:\n    charts/web: [\"https://example.com/v.yaml\"]\n");
+        let messages = messages(loaded);
+        assert!(messages[0].contains("is a URL"), "{messages:?}");
+    }
+
+    #[test]
+    fn wrong_shapes_are_refused() {
+        let (_dir, loaded) = load("render:\n  helmValues: [charts/web]\n");
+        assert!(messages(loaded)[0].contains("`render.helmValues` must be a mapping"));
+        let (_dir, loaded) = load("render:\n  helmValues:\n    charts/web: values.yaml\n");
+        assert!(messages(loaded)[0].contains("must be a list of strings"));
+        let (_dir, loaded) = load("render:\n  helmValues:\n    charts/web: [\"\"]\n");
+        assert!(messages(loaded)[0].contains("must not be empty"));
+        let (_dir, loaded) = load("render:\n  helmValue: {}\n");
+        let messages = messages(loaded);
+        assert!(
+            messages[0].contains("unknown key `helmValue`"),
+            "{messages:?}"
+        );
     }
 }

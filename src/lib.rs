@@ -14,6 +14,7 @@ pub mod k8s;
 pub mod policy;
 pub mod policydiff;
 pub mod prmode;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod run;

@@ -19,7 +19,7 @@ use binauthz_lint::yaml::Limits;
 use clap::Parser;
 use cli::{
     Cli, ColorChoice, Command, ConfigCommand, FailOn, Format, PolicyCommand, PolicyDiffArgs,
-    SarifSuppressed, ScanArgs,
+    RenderMode, SarifSuppressed, ScanArgs,
 };
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
@@ -754,9 +754,11 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let jobs = jobs(args);
     let config = load_config(args, &cwd)?;
     let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
-    let (candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
+    let (mut candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let scopes = plan.scopes(config.as_ref(), &cwd);
-    let mut report = run::run(&candidates, stdin_text.as_deref(), &scopes, jobs);
+    let rendered = render_helm_roots(args, &cwd, config.as_ref(), &scopes, &mut candidates, jobs)?;
+    let mut report =
+        run::run_with_rendered(&candidates, stdin_text.as_deref(), &scopes, jobs, rendered);
     let inputs: Vec<String> = args
         .paths
         .iter()
@@ -847,6 +849,59 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     // at a time would only delay the exit.
     std::mem::forget(report);
     Ok(u8::from(failed))
+}
+
+/// `--render helm` / config `render.helm` (contract §9): every application chart root
+/// among the candidates rendered with `helm template`; the files a rendered root consumes
+/// leave the raw scan.
+fn render_helm_roots(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    scopes: &Scopes<'_, '_>,
+    candidates: &mut discover::Candidates,
+    jobs: usize,
+) -> Result<Vec<binauthz_lint::scan::FileResult>, Fatal> {
+    use binauthz_lint::render::helm;
+    let wanted = if args.render.is_empty() {
+        config.is_some_and(|c| c.render.helm)
+    } else {
+        args.render.contains(&RenderMode::Helm)
+    };
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    if args.since.as_deref().is_some_and(|rev| rev != "none") {
+        return Err(Fatal(
+            "--render helm does not work with --since yet: the base commit would be scanned raw and every rendered finding would count as new (use --since none, or --baseline with a report rendered on the base branch)".to_string(),
+        ));
+    }
+    let roots = helm::chart_roots(candidates);
+    let program = std::path::PathBuf::from("helm");
+    let options = helm::HelmOptions {
+        program: &program,
+        timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
+        max_output: args.max_file_size,
+        cwd,
+    };
+    let rendered = helm::render_roots(
+        &roots,
+        |root| {
+            let index = scopes.index_for(Some(&root.chart_file));
+            let scope = scopes.get(index);
+            let chart_dir = paths::normalize(&cwd.join(&root.dir));
+            let values = config
+                .map(|c| c.render.values_for(&chart_dir))
+                .unwrap_or_default();
+            let mut result =
+                helm::render_root(root, values, &scope.settings, scope.policy, &options)?;
+            scopes.stamp(index, &mut result);
+            Ok(result)
+        },
+        jobs,
+    )
+    .map_err(|e| Fatal(e.to_string()))?;
+    Ok(helm::take_rendered(candidates, rendered))
 }
 
 /// True when one of the scanned paths is `dir` or a folder above it.

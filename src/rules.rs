@@ -181,6 +181,11 @@ pub const RULES: &[RuleMeta] = &[
         "A specific admission rule whose key matches no scanned pod context"
     ),
     rule!(
+        "render-failed",
+        Level::Error,
+        "A chart or kustomization could not be rendered; its workloads were not checked"
+    ),
+    rule!(
         "workload-route-inferred",
         Level::Note,
         "A kind binauthz-lint does not know holds a pod spec; its images were evaluated from where it was found"

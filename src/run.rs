@@ -80,6 +80,22 @@ fn process_candidate(
 ) -> FileResult {
     let index = scope_index(candidate, scopes);
     let scope = scopes.get(index);
+    // `helm template … | binauthz-lint scan -`: findings go to the template files.
+    if let (Candidate::Stdin, Some(t)) = (candidate, stdin_text)
+        && crate::render::helm::has_source_comments(t)
+    {
+        let resolve = crate::render::helm::resolve_from_cwd(&scopes.cwd);
+        let mut result = crate::render::helm::scan_stream(
+            display,
+            t,
+            &scope.settings,
+            scope.policy,
+            &resolve,
+            crate::render::helm::Fallback::Stream,
+        );
+        scopes.stamp(index, &mut result);
+        return result;
+    }
     let text = match read_candidate(display, candidate, stdin_text, scope.settings.max_file_size) {
         Ok(text) => text,
         Err(skipped) => return skipped,
@@ -145,6 +161,17 @@ pub fn run(
     scopes: &Scopes<'_, '_>,
     jobs: usize,
 ) -> Report {
+    run_with_rendered(candidates, stdin_text, scopes, jobs, Vec::new())
+}
+
+/// [`run`], merged with results made elsewhere (rendered chart roots), in display order.
+pub fn run_with_rendered(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    scopes: &Scopes<'_, '_>,
+    jobs: usize,
+    rendered: Vec<FileResult>,
+) -> Report {
     let results = for_each_candidate(
         candidates,
         stdin_text,
@@ -152,6 +179,13 @@ pub fn run(
         |display, candidate| process_candidate(display, candidate, stdin_text, scopes),
         internal_error,
     );
+    let results = if rendered.is_empty() {
+        results
+    } else {
+        let mut all: Vec<FileResult> = results.into_iter().chain(rendered).collect();
+        all.sort_by(|a, b| a.display.cmp(&b.display));
+        all
+    };
     assemble(results, scopes.top().policy)
 }
 

@@ -1,0 +1,3 @@
+//! Rendering: what the cluster will actually receive (contract §9).
+
+pub mod helm;

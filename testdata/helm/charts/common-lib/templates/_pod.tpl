@@ -1,0 +1,5 @@
+{{- define "common-lib.pod" -}}
+containers:
+  - name: app
+    image: {{ .image }}
+{{- end }}
