@@ -5,7 +5,6 @@ use crate::decision::{Enforcement, ImageDecision};
 use crate::policy::{AdmissionRule, EvaluationMode, GlobalMode, Policy, RuleKind};
 use crate::report::{Location, PolicyDecision, Report, WorkloadReport};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -228,61 +227,108 @@ pub fn rule_changes(old: &Policy, new: &Policy) -> Vec<RuleChange> {
     out
 }
 
-fn verdict(v: &ImageDecision) -> Value {
-    json!({
-        "decision": v.decision,
-        "reason": v.reason,
-        "rule": v.rule,
-    })
+/// The JSON document of contract §11.8 (plus `old`, `new`, `policyChanges`, `admitted` and
+/// image locations), borrowed from the reports and streamed: no JSON tree is built.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Document<'a> {
+    schema_version: u32,
+    old: &'a str,
+    new: &'a str,
+    policy_changes: &'a [RuleChange],
+    changes: Vec<ChangeDocument<'a>>,
+    summary: BTreeMap<&'static str, usize>,
 }
 
-fn workload_json(w: &WorkloadReport) -> Value {
-    json!({
-        "kind": w.kind,
-        "name": w.name,
-        "namespace": w.namespace,
-        "location": w.location,
-    })
+#[derive(Serialize)]
+struct ChangeDocument<'a> {
+    change: &'static str,
+    workload: WorkloadDocument<'a>,
+    breakglass: bool,
+    admitted: Admitted,
+    images: Vec<ImageDocument<'a>>,
 }
 
-/// The JSON document of contract §11.8 (plus `policyChanges` and `workloads`).
-pub fn to_json(diff: &Diff<'_>, old_source: &str, new_source: &str) -> Value {
-    let changes: Vec<Value> = diff
+#[derive(Serialize)]
+struct WorkloadDocument<'a> {
+    kind: &'a str,
+    name: &'a str,
+    namespace: &'a str,
+    location: &'a Location,
+}
+
+#[derive(Serialize)]
+struct Admitted {
+    old: bool,
+    new: bool,
+}
+
+#[derive(Serialize)]
+struct ImageDocument<'a> {
+    container: &'a str,
+    image: &'a str,
+    location: &'a Location,
+    old: Verdict<'a>,
+    new: Verdict<'a>,
+}
+
+#[derive(Serialize)]
+struct Verdict<'a> {
+    decision: crate::decision::Decision,
+    reason: crate::decision::Reason,
+    rule: Option<&'a str>,
+}
+
+impl<'a> Verdict<'a> {
+    fn of(v: &'a ImageDecision) -> Self {
+        Verdict {
+            decision: v.decision,
+            reason: v.reason,
+            rule: v.rule.as_deref(),
+        }
+    }
+}
+
+pub fn document<'a>(diff: &'a Diff<'a>, old_source: &'a str, new_source: &'a str) -> Document<'a> {
+    let changes = diff
         .changes
         .iter()
-        .map(|c| {
-            let images: Vec<Value> = c
+        .map(|c| ChangeDocument {
+            change: c.change,
+            workload: WorkloadDocument {
+                kind: &c.new.kind,
+                name: &c.new.name,
+                namespace: &c.new.namespace,
+                location: &c.new.location,
+            },
+            breakglass: c.breakglass(),
+            admitted: Admitted {
+                old: c.old.admitted,
+                new: c.new.admitted,
+            },
+            images: c
                 .old
                 .images
                 .iter()
                 .zip(&c.new.images)
-                .map(|(a, b)| {
-                    json!({
-                        "container": b.container,
-                        "image": b.image,
-                        "location": b.location,
-                        "old": verdict(&a.verdict),
-                        "new": verdict(&b.verdict),
-                    })
+                .map(|(a, b)| ImageDocument {
+                    container: &b.container,
+                    image: &b.image,
+                    location: &b.location,
+                    old: Verdict::of(&a.verdict),
+                    new: Verdict::of(&b.verdict),
                 })
-                .collect();
-            json!({
-                "change": c.change,
-                "workload": workload_json(c.new),
-                "breakglass": c.breakglass(),
-                "admitted": {"old": c.old.admitted, "new": c.new.admitted},
-                "images": images,
-            })
+                .collect(),
         })
         .collect();
-    json!({
-        "schemaVersion": 1,
-        "old": old_source,
-        "new": new_source,
-        "policyChanges": diff.rules,
-        "changes": changes,
-        "summary": diff.counts(),
-    })
+    Document {
+        schema_version: 1,
+        old: old_source,
+        new: new_source,
+        policy_changes: &diff.rules,
+        changes,
+        summary: diff.counts(),
+    }
 }
 
 fn decision_text(v: &ImageDecision) -> String {

@@ -217,6 +217,10 @@ pub fn run_pair(
                 scan::scan_tree(display, &text, &tree, &new_scope.settings, new_scope.policy);
             old.stamp(index, &mut before);
             new.stamp(index, &mut after);
+            // The diff compares workloads only: drop the findings (snippets, messages) now,
+            // so that two reports do not cost twice the memory of one.
+            before.findings = Vec::new();
+            after.findings = Vec::new();
             (before, after)
         },
         |display, panic| {
