@@ -88,6 +88,15 @@ pub enum FailOn {
     Never,
 }
 
+/// `--render`: what to build with the user's own tools before evaluating (contract §9).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderMode {
+    /// Scan the files as written (also overrides the config's `render:`).
+    None,
+    /// Build every Kustomization root with `kubectl kustomize` (or --kustomize-command).
+    Kustomize,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -182,6 +191,19 @@ pub struct ScanArgs {
     /// Maximum number of YAML documents per file.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_documents: usize,
+    /// Evaluate what the cluster will receive: `kustomize` renders every Kustomization root
+    /// (runs the user's `kubectl kustomize`; exec and container plugins are never enabled)
+    /// and evaluates the rendered objects instead of the files they consume [default: the
+    /// config's `render:`, else `none`: nothing is executed].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub render: Option<RenderMode>,
+    /// The command that builds one kustomization folder (its path is appended), e.g.
+    /// `kustomize build` [default: `kubectl kustomize`].
+    #[arg(long, value_name = "COMMAND")]
+    pub kustomize_command: Option<String>,
+    /// Seconds one root may take to render before it is `render-failed`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub render_timeout: u64,
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,

@@ -13,6 +13,7 @@ pub mod git;
 pub mod k8s;
 pub mod policy;
 pub mod prmode;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod run;

@@ -557,7 +557,9 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         None
     };
     let scopes = plan.scopes(config.as_ref(), &cwd);
-    let mut report = run::run(&candidates, stdin_text.as_deref(), &scopes, jobs);
+    let render = render_options(args, config.as_ref(), jobs)?;
+    let prepared = binauthz_lint::render::kustomize::prepare(&candidates, &cwd, &scopes, &render);
+    let mut report = run::run_prepared(&candidates, stdin_text.as_deref(), &scopes, jobs, prepared);
     let inputs: Vec<String> = args
         .paths
         .iter()
@@ -642,6 +644,32 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     // at a time would only delay the exit.
     std::mem::forget(report);
     Ok(u8::from(failed))
+}
+
+/// `--render` (or the config's `render:`), the kustomize command and the per-root timeout.
+fn render_options(
+    args: &ScanArgs,
+    config: Option<&Config>,
+    jobs: usize,
+) -> Result<binauthz_lint::render::RenderOptions, Fatal> {
+    let mut options = binauthz_lint::render::RenderOptions {
+        kustomize: match args.render {
+            Some(cli::RenderMode::Kustomize) => true,
+            Some(cli::RenderMode::None) => false,
+            None => config.is_some_and(|c| c.render.kustomize),
+        },
+        timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
+        jobs,
+        ..Default::default()
+    };
+    if let Some(command) = &args.kustomize_command {
+        let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+        if words.is_empty() {
+            return Err(Fatal("--kustomize-command is empty".to_string()));
+        }
+        options.kustomize_command = words;
+    }
+    Ok(options)
 }
 
 /// True when one of the scanned paths is `dir` or a folder above it.

@@ -56,6 +56,11 @@ pub const RULES: &[RuleMeta] = &[
         "The legacy alpha.image-policy.k8s.io/break-glass annotation is used"
     ),
     rule!(
+        "breakglass-in-kustomization",
+        Level::Warning,
+        "A kustomization or patch adds a break-glass marker that a raw scan cannot place"
+    ),
+    rule!(
         "breakglass-ineffective",
         Level::Warning,
         "A break-glass marker that the enforcer will not honour (wrong place or value)"
@@ -114,6 +119,11 @@ pub const RULES: &[RuleMeta] = &[
         "internal-error",
         Level::Error,
         "Processing one file failed unexpectedly (a bug); the scan went on"
+    ),
+    rule!(
+        "kustomize-not-rendered",
+        Level::Note,
+        "A Kustomization root was scanned raw: its transformers (images, namespace, patches, ...) were not applied"
     ),
     rule!(
         "manifest-invalid",
@@ -179,6 +189,11 @@ pub const RULES: &[RuleMeta] = &[
         "policy-unused-rule",
         Level::Note,
         "A specific admission rule whose key matches no scanned pod context"
+    ),
+    rule!(
+        "render-failed",
+        Level::Error,
+        "A Kustomization root could not be rendered; its files were scanned raw"
     ),
     rule!(
         "workload-route-inferred",

@@ -82,7 +82,28 @@ pub fn run(
     scopes: &Scopes<'_, '_>,
     jobs: usize,
 ) -> Report {
-    let list: Vec<(&String, &Candidate)> = candidates.iter().collect();
+    run_prepared(
+        candidates,
+        stdin_text,
+        scopes,
+        jobs,
+        crate::render::Prepared::default(),
+    )
+}
+
+/// [`run`], with what the kustomizations contribute (`render::kustomize::prepare`): the
+/// candidates it replaces are not read, its results and findings are merged in.
+pub fn run_prepared(
+    candidates: &Candidates,
+    stdin_text: Option<&str>,
+    scopes: &Scopes<'_, '_>,
+    jobs: usize,
+    prepared: crate::render::Prepared,
+) -> Report {
+    let list: Vec<(&String, &Candidate)> = candidates
+        .iter()
+        .filter(|(display, _)| !prepared.replaced.contains_key(*display))
+        .collect();
     let work = || -> Vec<FileResult> {
         // Largest files first (classic longest-processing-time scheduling): a repository's
         // few huge CRDs must not end up as the last task of one thread while the others idle.
@@ -120,7 +141,20 @@ pub fn run(
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     };
-    assemble(results, scopes.top().policy)
+    let mut results = results;
+    if !prepared.replaced.is_empty() {
+        results.extend(prepared.replaced.into_values());
+        results.sort_by(|a, b| a.display.cmp(&b.display));
+    }
+    let mut report = assemble(results, scopes.top().policy);
+    if prepared.kustomize_roots > 0 || prepared.rendered_roots > 0 || !prepared.findings.is_empty()
+    {
+        report.summary.kustomize_roots = Some(prepared.kustomize_roots);
+        report.summary.rendered_roots = Some(prepared.rendered_roots);
+        report.findings.extend(prepared.findings);
+        report.finish();
+    }
+    report
 }
 
 fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileResult {
@@ -154,7 +188,12 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
             if reason == "helm-template" {
                 helm_count += 1;
                 first_helm.get_or_insert_with(|| result.display.clone());
-            } else if !matches!(reason.as_str(), "not-a-manifest" | "empty" | "excluded") {
+            } else if !matches!(
+                reason.as_str(),
+                // Patches and files evaluated through their rendered root are accounted
+                // for by the kustomize findings, not file by file.
+                "not-a-manifest" | "empty" | "excluded" | "kustomize-patch" | "kustomize-rendered"
+            ) {
                 // A file too large to read may well hide a workload: not only a note.
                 let level = if reason == "too-large" {
                     Level::Warning
@@ -288,7 +327,12 @@ pub fn lint_policy_usage(
     let unchecked_files = report
         .skipped
         .iter()
-        .filter(|s| !matches!(s.reason.as_str(), "not-a-manifest" | "empty" | "excluded"))
+        .filter(|s| {
+            !matches!(
+                s.reason.as_str(),
+                "not-a-manifest" | "empty" | "excluded" | "kustomize-rendered"
+            )
+        })
         .count();
     let contexts: Vec<crate::decision::PodContext<'_>> = workloads
         .iter()
