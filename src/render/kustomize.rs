@@ -614,21 +614,24 @@ fn render_root(root: &Root, options: &RenderOptions) -> Result<String, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let output = run_with_timeout(command, options.timeout)
-        .map_err(|message| clean_message(&message, &temp.0, &relative, &root.folder))?;
+        .map_err(|message| clean_message(&message, &temp.0, &relative, root))?;
     // Origins are relative to the wrapper: make them absolute now, while it exists.
     Ok(absolute_origins(&output, &temp.0))
 }
 
-/// The tool's message, without the temporary folder's name (so reports are deterministic),
-/// on one line, capped.
-fn clean_message(message: &str, temp: &Path, relative: &str, folder: &str) -> String {
+/// The tool's message, without the temporary folder's name, klog's time and process id, or
+/// the root's absolute path (so reports are deterministic), on one line, capped.
+fn clean_message(message: &str, temp: &Path, relative: &str, root: &Root) -> String {
     let temp = temp.to_string_lossy();
+    let root_dir = root.dir.to_string_lossy();
+    // The relative path first: it contains most of the absolute one.
     let cleaned = message
+        .replace(relative, &root.folder)
         .replace(temp.as_ref(), "<wrapper>")
-        .replace(relative, folder);
+        .replace(root_dir.as_ref(), &root.folder);
     let one_line = cleaned
         .lines()
-        .map(str::trim)
+        .map(|l| strip_klog_header(l.trim()))
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
@@ -640,6 +643,22 @@ fn clean_message(message: &str, temp: &Path, relative: &str, folder: &str) -> St
         "(no message)".to_string()
     } else {
         capped
+    }
+}
+
+/// `E1203 12:27:36.025712   28845 run.go:72] rest` → `rest` (kubectl logs through klog).
+fn strip_klog_header(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let looks_like_klog = bytes.len() > 22
+        && matches!(bytes[0], b'E' | b'W' | b'I' | b'F')
+        && bytes[1..5].iter().all(u8::is_ascii_digit)
+        && bytes[5] == b' ';
+    if !looks_like_klog {
+        return line;
+    }
+    match line.find("] ") {
+        Some(end) => line[end + 2..].trim_start(),
+        None => line,
     }
 }
 
@@ -683,7 +702,11 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<String, S
     let out = out_thread.join().unwrap_or_default();
     let err = err_thread.join().unwrap_or_default();
     if !status.success() {
-        let message = String::from_utf8_lossy(&err).into_owned();
+        let message = String::from_utf8_lossy(&err)
+            .lines()
+            .map(|l| strip_klog_header(l.trim()))
+            .collect::<Vec<_>>()
+            .join("\n");
         return Err(match status.code() {
             Some(code) => format!("exit code {code}: {}", message.trim()),
             None => format!("killed by a signal: {}", message.trim()),
@@ -1069,6 +1092,10 @@ fn evaluate_rendered(
     for finding in &mut result.findings {
         let mapped = map(&finding.location);
         let rendered_image = finding.image.clone();
+        // Two overlays of one base give findings at the same line: say which root.
+        finding
+            .message
+            .push_str(&format!(" [rendered from `{}`]", root.folder));
         finding.location = mapped.location;
         finding.snippet = mapped.snippet;
         for related in &mut finding.related {
@@ -1174,6 +1201,17 @@ mod tests {
                 (8, 3, "alpha.image-policy.k8s.io/break-glass".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn klog_headers_are_dropped() {
+        assert_eq!(
+            strip_klog_header(
+                "E1203 12:27:36.025712   28845 run.go:72] \"command failed\" err=\"x\""
+            ),
+            "\"command failed\" err=\"x\""
+        );
+        assert_eq!(strip_klog_header("Error: boom"), "Error: boom");
     }
 
     #[test]
