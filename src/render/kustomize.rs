@@ -635,6 +635,13 @@ fn clean_message(message: &str, temp: &Path, relative: &str, root: &Root) -> Str
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
+    // The wrapper's own layer of the message (kustomize first tries the root as a file)
+    // says nothing about the root: keep what comes after it.
+    let wrapper_layer = format!("recursed accumulation of path '{}': ", root.folder);
+    let one_line = match one_line.find(&wrapper_layer) {
+        Some(at) => one_line[at + wrapper_layer.len()..].to_string(),
+        None => one_line,
+    };
     let mut capped: String = one_line.chars().take(MAX_ERROR_CHARS).collect();
     if one_line.chars().count() > MAX_ERROR_CHARS {
         capped.push('…');
@@ -705,6 +712,8 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<String, S
         let message = String::from_utf8_lossy(&err)
             .lines()
             .map(|l| strip_klog_header(l.trim()))
+            // Deprecation warnings (`commonLabels`, `vars`) are not why it failed.
+            .filter(|l| !l.starts_with("# Warning:"))
             .collect::<Vec<_>>()
             .join("\n");
         return Err(match status.code() {
