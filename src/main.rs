@@ -558,6 +558,13 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     };
     let scopes = plan.scopes(config.as_ref(), &cwd);
     let render = render_options(args, config.as_ref(), jobs)?;
+    if render.kustomize && args.since.as_deref().is_some_and(|rev| rev != "none") {
+        // The base commit is read from git objects, where kustomize cannot run: its raw
+        // findings would all differ from the rendered head's.
+        return Err(Fatal(
+            "--render kustomize cannot be combined with --since yet (the base commit is read from git objects, where kustomize cannot run): render both sides and compare with --baseline FILE, a JSON report rendered on the base branch".to_string(),
+        ));
+    }
     let prepared = binauthz_lint::render::kustomize::prepare(&candidates, &cwd, &scopes, &render);
     let mut report = run::run_prepared(&candidates, stdin_text.as_deref(), &scopes, jobs, prepared);
     let inputs: Vec<String> = args

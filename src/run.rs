@@ -141,12 +141,22 @@ pub fn run_prepared(
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     };
-    let mut results = results;
+    assemble_prepared(results, scopes.top().policy, prepared)
+}
+
+/// [`assemble`], with the results `prepared` replaces swapped in and its findings and
+/// counts added (`results` in display-path order).
+pub fn assemble_prepared(
+    mut results: Vec<FileResult>,
+    policy: &Policy,
+    prepared: crate::render::Prepared,
+) -> Report {
     if !prepared.replaced.is_empty() {
+        results.retain(|r| !prepared.replaced.contains_key(&r.display));
         results.extend(prepared.replaced.into_values());
         results.sort_by(|a, b| a.display.cmp(&b.display));
     }
-    let mut report = assemble(results, scopes.top().policy);
+    let mut report = assemble(results, policy);
     if prepared.kustomize_roots > 0 || prepared.rendered_roots > 0 || !prepared.findings.is_empty()
     {
         report.summary.kustomize_roots = Some(prepared.kustomize_roots);

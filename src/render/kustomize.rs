@@ -8,7 +8,7 @@
 //! absolute resource paths) and asks for origin annotations, so every rendered object can
 //! be traced back to the file and line it came from. The user's tree is never written to.
 
-use super::{Prepared, RenderOptions};
+use super::{Disk, Files, Prepared, RenderOptions};
 use crate::discover::{Candidate, Candidates};
 use crate::report::fingerprint::image_repository;
 use crate::report::paths::normalize;
@@ -79,16 +79,12 @@ const TRANSFORMER_ORDER: [&str; 9] = [
 ];
 
 impl Kustomization {
-    fn load(dir: &Path) -> Option<Kustomization> {
+    fn load(dir: &Path, files: &dyn Files) -> Option<Kustomization> {
         let file = FILE_NAMES
             .iter()
             .map(|name| dir.join(name))
-            .find(|path| path.is_file())?;
-        let size = std::fs::metadata(&file).ok()?.len();
-        if size > MAX_KUSTOMIZATION_SIZE {
-            return None;
-        }
-        let text = crate::run::decode_text(std::fs::read(&file).ok()?).ok()?;
+            .find(|path| files.is_file(path))?;
+        let text = files.read(&file, MAX_KUSTOMIZATION_SIZE)?;
         let mut k = Kustomization {
             dir: dir.to_path_buf(),
             file,
@@ -173,11 +169,15 @@ impl Kustomization {
 
     /// Folders and files its `resources`/`bases` and `components` entries name (local only:
     /// a remote entry is left to the renderer, which fails on it without network).
-    fn local_entries<'a>(&'a self, entries: &'a [String]) -> impl Iterator<Item = PathBuf> + 'a {
+    fn local_entries<'a>(
+        &'a self,
+        entries: &'a [String],
+        files: &'a dyn Files,
+    ) -> impl Iterator<Item = PathBuf> + 'a {
         entries
             .iter()
             .filter(|e| !is_remote(e))
-            .map(|e| canonical(&self.dir.join(e)))
+            .map(|e| files.key(&self.dir.join(e)))
     }
 }
 
@@ -189,20 +189,22 @@ fn is_remote(entry: &str) -> bool {
         || entry.starts_with("bitbucket.org/")
 }
 
-/// The key files and folders are compared by: canonical when it exists, else normalised.
+/// The key files and folders are compared by on disk: canonical when it exists, else
+/// normalised.
 fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+    Disk.key(path)
 }
 
 /// Every kustomization met, and what each root consumes.
-struct Catalog {
+struct Catalog<'f> {
     kustomizations: BTreeMap<PathBuf, Option<Kustomization>>,
+    files: &'f dyn Files,
 }
 
-impl Catalog {
+impl Catalog<'_> {
     fn get(&mut self, dir: &Path) -> Option<&Kustomization> {
         if !self.kustomizations.contains_key(dir) {
-            let loaded = Kustomization::load(dir);
+            let loaded = Kustomization::load(dir, self.files);
             self.kustomizations.insert(dir.to_path_buf(), loaded);
         }
         self.kustomizations.get(dir).and_then(Option::as_ref)
@@ -224,18 +226,18 @@ impl Catalog {
             dirs.push(dir);
             files.insert(k.file.clone());
             let referenced: Vec<PathBuf> = k
-                .local_entries(&k.resources)
-                .chain(k.local_entries(&k.components))
+                .local_entries(&k.resources, self.files)
+                .chain(k.local_entries(&k.components, self.files))
                 .collect();
             for path in referenced {
-                if path.is_dir() {
+                if self.files.is_dir(&path) {
                     queue.push(path);
                 } else {
                     files.insert(path);
                 }
             }
             for patch in &k.patch_files {
-                files.insert(canonical(&k.dir.join(patch)));
+                files.insert(self.files.key(&k.dir.join(patch)));
             }
         }
         (dirs, files)
@@ -262,14 +264,26 @@ pub fn prepare(
     scopes: &Scopes<'_, '_>,
     options: &RenderOptions,
 ) -> Prepared {
+    prepare_with(candidates, cwd, scopes, options, &Disk)
+}
+
+/// [`prepare`] over another tree (PR mode's base commit). Rendering needs the files on
+/// disk, so it only runs with [`Disk`].
+pub fn prepare_with(
+    candidates: &Candidates,
+    cwd: &Path,
+    scopes: &Scopes<'_, '_>,
+    options: &RenderOptions,
+    files: &dyn Files,
+) -> Prepared {
     let mut prepared = Prepared::default();
-    let canonical_cwd = canonical(cwd);
+    let canonical_cwd = files.key(cwd);
     // Candidate files by key, and the folders they sit in.
     let mut display_of: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
     for (display, candidate) in candidates {
         if let Candidate::Read { path, .. } = candidate {
-            let key = canonical(&cwd.join(path));
+            let key = files.key(&cwd.join(path));
             if let Some(parent) = key.parent() {
                 folders.insert(parent.to_path_buf());
             }
@@ -284,6 +298,7 @@ pub fn prepare(
     };
     let mut catalog = Catalog {
         kustomizations: BTreeMap::new(),
+        files,
     };
     let scanned: Vec<PathBuf> = folders
         .into_iter()
@@ -296,8 +311,8 @@ pub fn prepare(
     let mut consumed_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for dir in &scanned {
         if let Some(k) = catalog.get(dir).cloned() {
-            consumed_dirs.extend(k.local_entries(&k.resources));
-            consumed_dirs.extend(k.local_entries(&k.components));
+            consumed_dirs.extend(k.local_entries(&k.resources, files));
+            consumed_dirs.extend(k.local_entries(&k.components, files));
         }
     }
     let mut roots: Vec<Root> = Vec::new();
@@ -324,7 +339,7 @@ pub fn prepare(
     let mut patch_files: BTreeSet<PathBuf> = BTreeSet::new();
     for k in catalog.kustomizations.values().flatten() {
         for patch in &k.patch_files {
-            patch_files.insert(canonical(&k.dir.join(patch)));
+            patch_files.insert(files.key(&k.dir.join(patch)));
         }
     }
     for patch in &patch_files {
@@ -336,7 +351,7 @@ pub fn prepare(
     }
 
     // Render every root (in parallel, each with its own timeout), in root order.
-    let outcomes: Vec<Option<Result<String, String>>> = if options.kustomize {
+    let outcomes: Vec<Option<Result<String, String>>> = if options.kustomize && files.is_disk() {
         let render_all = || -> Vec<Option<Result<String, String>>> {
             roots
                 .par_iter()
@@ -430,7 +445,7 @@ pub fn prepare(
         {
             continue;
         }
-        let Ok(text) = crate::run::read_file(patch, MAX_KUSTOMIZATION_SIZE) else {
+        let Some(text) = files.read(patch, MAX_KUSTOMIZATION_SIZE) else {
             continue;
         };
         prepared
@@ -1145,41 +1160,6 @@ fn evaluate_rendered(
         }
     }
     result
-}
-
-/// The kustomization roots of a candidate list (their folders' report paths), for tools
-/// and tests that only need detection.
-pub fn roots(candidates: &Candidates, cwd: &Path) -> Vec<String> {
-    let prepared_cwd = canonical(cwd);
-    let mut catalog = Catalog {
-        kustomizations: BTreeMap::new(),
-    };
-    let folders: BTreeSet<PathBuf> = candidates
-        .values()
-        .filter_map(|c| match c {
-            Candidate::Read { path, .. } => {
-                canonical(&cwd.join(path)).parent().map(Path::to_path_buf)
-            }
-            _ => None,
-        })
-        .collect();
-    let scanned: Vec<PathBuf> = folders
-        .into_iter()
-        .filter(|d| catalog.get(d).is_some())
-        .collect();
-    let mut consumed: BTreeSet<PathBuf> = BTreeSet::new();
-    for dir in &scanned {
-        if let Some(k) = catalog.get(dir).cloned() {
-            consumed.extend(k.local_entries(&k.resources));
-            consumed.extend(k.local_entries(&k.components));
-        }
-    }
-    scanned
-        .iter()
-        .filter(|d| !consumed.contains(*d))
-        .filter(|d| catalog.get(d).is_some_and(|k| !k.component))
-        .map(|d| crate::discover::display_path(d, &prepared_cwd))
-        .collect()
 }
 
 #[cfg(test)]

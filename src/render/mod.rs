@@ -11,6 +11,7 @@ pub mod kustomize;
 use crate::report::Finding;
 use crate::scan::FileResult;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How (and whether) to render.
@@ -51,4 +52,44 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
     pub kustomize_roots: usize,
     pub rendered_roots: usize,
+}
+
+/// How kustomizations and patches are read: the work tree ([`Disk`]), or a commit's tree
+/// (PR mode's base side, read from git objects).
+pub trait Files: Sync {
+    /// The identity paths are compared by (canonical on disk).
+    fn key(&self, path: &Path) -> PathBuf;
+    fn is_dir(&self, path: &Path) -> bool;
+    fn is_file(&self, path: &Path) -> bool;
+    /// The text of a file; `None` when missing, larger than `max` bytes, binary or not UTF-8.
+    fn read(&self, path: &Path, max: u64) -> Option<String>;
+    /// The work tree itself: kustomize can be run on it.
+    fn is_disk(&self) -> bool {
+        false
+    }
+}
+
+/// The work tree.
+pub struct Disk;
+
+impl Files for Disk {
+    fn key(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| crate::report::paths::normalize(path))
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn read(&self, path: &Path, max: u64) -> Option<String> {
+        crate::run::read_file(path, max).ok()
+    }
+
+    fn is_disk(&self) -> bool {
+        true
+    }
 }
