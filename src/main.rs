@@ -674,6 +674,22 @@ fn render_options(
         if words.is_empty() {
             return Err(Fatal("--kustomize-command is empty".to_string()));
         }
+        // Contract §9: exec and container plugins are never enabled.
+        if let Some(flag) = words.iter().find(|w| {
+            let name = w.split('=').next().unwrap_or("");
+            matches!(
+                name,
+                "--enable-alpha-plugins"
+                    | "--enable-exec"
+                    | "--enable-star"
+                    | "--network"
+                    | "--mount"
+            )
+        }) {
+            return Err(Fatal(format!(
+                "--kustomize-command: `{flag}` would let kustomize run plugins; binauthz-lint never enables exec or container plugins"
+            )));
+        }
         options.kustomize_command = words;
     }
     Ok(options)

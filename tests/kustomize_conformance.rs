@@ -404,3 +404,48 @@ fn a_root_that_takes_too_long_is_render_failed() {
     assert!(message(failed[0]).contains("timed out after 1 s"));
     assert_eq!(report["summary"]["renderedRoots"], 0);
 }
+
+#[test]
+fn plugin_flags_are_refused_in_the_kustomize_command() {
+    let (_guard, work, tmp) = setup();
+    let output = bin()
+        .current_dir(&work)
+        .env("TMPDIR", &tmp)
+        .args([
+            "scan",
+            "repo",
+            "--render",
+            "kustomize",
+            "--kustomize-command",
+            "kustomize build --enable-alpha-plugins",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("never enables exec"));
+}
+
+#[test]
+fn a_rendered_root_takes_the_context_of_its_folder() {
+    if !kubectl_available() {
+        return;
+    }
+    let (_guard, work, tmp) = setup();
+    fs::write(
+        work.join(".binauthz-lint.yaml"),
+        "version: 1\ncontexts:\n  - name: digest-cluster\n    paths: [\"repo/overlays/digest/**\"]\n    cluster: us-central1.prod\n",
+    )
+    .expect("config");
+    let run = scan(&work, &tmp, &["--render", "kustomize"]);
+    let workloads = run.report["workloads"].as_array().expect("workloads");
+    for w in workloads.iter().filter(|w| w.get("renderedFrom").is_some()) {
+        let expected = if w["renderedFrom"] == "repo/overlays/digest" {
+            Value::from("digest-cluster")
+        } else {
+            Value::Null
+        };
+        // Located in the base, but evaluated in the context of the root that built it.
+        assert_eq!(at(w).0, "repo/base/deployment.yaml");
+        assert_eq!(w["context"], expected, "{w:#}");
+    }
+}
