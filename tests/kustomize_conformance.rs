@@ -449,3 +449,51 @@ fn a_rendered_root_takes_the_context_of_its_folder() {
         assert_eq!(w["context"], expected, "{w:#}");
     }
 }
+
+#[test]
+fn exec_plugins_never_run() {
+    if !kubectl_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("repo");
+    let tmp = dir.path().join("tmp");
+    fs::create_dir_all(&root).expect("mkdir");
+    fs::create_dir_all(&tmp).expect("tmp");
+    let marker = dir.path().join("PLUGIN-RAN");
+    fs::write(root.join("kustomization.yaml"), "generators:\n- gen.yaml\n").expect("write");
+    fs::write(
+        root.join("gen.yaml"),
+        "apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: g\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./plugin.sh\n",
+    )
+    .expect("write");
+    let script = root.join("plugin.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nprintf 'apiVersion: v1\\nkind: List\\nitems: []\\n'\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let output = bin()
+        .current_dir(dir.path())
+        .env("TMPDIR", &tmp)
+        .args(["scan", "repo", "--format", "json", "--render", "kustomize"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let failed = findings(&report, "render-failed");
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert!(
+        message(failed[0]).contains("plugin"),
+        "{}",
+        message(failed[0])
+    );
+    assert!(!marker.exists(), "the exec plugin ran");
+}
