@@ -277,6 +277,23 @@ pub fn prepare_with(
     files: &dyn Files,
 ) -> Prepared {
     let mut prepared = Prepared::default();
+    // Fast path for the common scan without kustomizations: a few stats per folder, no
+    // canonicalisation of every file.
+    let plain_folders: BTreeSet<PathBuf> = candidates
+        .values()
+        .filter_map(|candidate| match candidate {
+            Candidate::Read { path, .. } => {
+                normalize(&cwd.join(path)).parent().map(Path::to_path_buf)
+            }
+            _ => None,
+        })
+        .collect();
+    let any_kustomization = plain_folders
+        .iter()
+        .any(|dir| FILE_NAMES.iter().any(|name| files.is_file(&dir.join(name))));
+    if !any_kustomization {
+        return prepared;
+    }
     let canonical_cwd = files.key(cwd);
     // Candidate files by key, and the folders they sit in.
     let mut display_of: BTreeMap<PathBuf, String> = BTreeMap::new();
