@@ -89,14 +89,6 @@ pub enum Format {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RenderMode {
-    /// Render nothing (overrides the config's `render:`).
-    None,
-    /// Helm chart roots, with `helm template`.
-    Helm,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SarifSuppressed {
     Omit,
     Include,
@@ -108,6 +100,19 @@ pub enum FailOn {
     Warning,
     Note,
     Never,
+}
+
+/// `--render`: what to build with the user's own tools before evaluating (contract §9).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderMode {
+    /// Scan the files as written (also overrides the config's `render:`).
+    None,
+    /// Build every Kustomization root with `kubectl kustomize` (or --kustomize-command).
+    Kustomize,
+    /// Helm chart roots, with `helm template`.
+    Helm,
+    /// Both Kustomize roots and Helm charts.
+    All,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -204,17 +209,24 @@ pub struct ScanArgs {
     /// Maximum number of YAML documents per file.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_documents: usize,
+    /// Evaluate what the cluster will receive (contract §9; comma-separated): `kustomize`
+    /// renders every Kustomization root (the user's `kubectl kustomize`; exec and container
+    /// plugins are never enabled) and evaluates the rendered objects instead of the files
+    /// they consume; `helm` renders every Helm chart root with `helm template` (offline, no
+    /// plugins), located at the template files; `all` both [default: the config's
+    /// `render:`, else `none`: nothing is executed].
+    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
+    pub render: Vec<RenderMode>,
+    /// The command that builds one kustomization folder (its path is appended), e.g.
+    /// `kustomize build` [default: `kubectl kustomize`].
+    #[arg(long, value_name = "COMMAND")]
+    pub kustomize_command: Option<String>,
+    /// Seconds one root may take to render before it is `render-failed`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub render_timeout: u64,
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
-    /// Render before checking (contract §9): `helm` renders every Helm chart root with
-    /// `helm template` (offline, no plugins) and checks what it prints, located at the
-    /// template files [default: the config's `render:`, else none].
-    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
-    pub render: Vec<RenderMode>,
-    /// Seconds one root may take to render before it is reported as `render-failed`.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub render_timeout: u64,
     /// Human and concise output: also list the skipped files with their reasons.
     #[arg(short = 'v', long)]
     pub verbose: bool,
@@ -241,4 +253,18 @@ fn parse_cluster(value: &str) -> Result<String, String> {
 fn parse_date(value: &str) -> Result<binauthz_lint::config::Date, String> {
     binauthz_lint::config::Date::parse(value)
         .ok_or_else(|| format!("`{value}` is not a date YYYY-MM-DD"))
+}
+
+impl ScanArgs {
+    /// `--render` for one tool: `Some(true/false)` when the flag decides, `None` when the
+    /// config's `render:` does.
+    pub fn render_flag(&self, tool: RenderMode) -> Option<bool> {
+        if self.render.is_empty() {
+            return None;
+        }
+        Some(
+            !self.render.contains(&RenderMode::None)
+                && (self.render.contains(&tool) || self.render.contains(&RenderMode::All)),
+        )
+    }
 }

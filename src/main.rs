@@ -760,9 +760,24 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
     let (mut candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let scopes = plan.scopes(config.as_ref(), &cwd);
+    let render = render_options(args, config.as_ref(), jobs)?;
+    if render.kustomize && args.since.as_deref().is_some_and(|rev| rev != "none") {
+        // The base commit is read from git objects, where kustomize cannot run: its raw
+        // findings would all differ from the rendered head's.
+        return Err(Fatal(
+            "--render kustomize cannot be combined with --since yet (the base commit is read from git objects, where kustomize cannot run): render both sides and compare with --baseline FILE, a JSON report rendered on the base branch".to_string(),
+        ));
+    }
     let rendered = render_helm_roots(args, &cwd, config.as_ref(), &scopes, &mut candidates, jobs)?;
-    let mut report =
-        run::run_with_rendered(&candidates, stdin_text.as_deref(), &scopes, jobs, rendered);
+    let prepared = binauthz_lint::render::kustomize::prepare(&candidates, &cwd, &scopes, &render);
+    let mut report = run::run_with_rendered(
+        &candidates,
+        stdin_text.as_deref(),
+        &scopes,
+        jobs,
+        rendered,
+        prepared,
+    );
     let inputs: Vec<String> = args
         .paths
         .iter()
@@ -867,11 +882,9 @@ fn render_helm_roots(
     jobs: usize,
 ) -> Result<Vec<binauthz_lint::scan::FileResult>, Fatal> {
     use binauthz_lint::render::helm;
-    let wanted = if args.render.is_empty() {
-        config.is_some_and(|c| c.render.helm)
-    } else {
-        args.render.contains(&RenderMode::Helm)
-    };
+    let wanted = args
+        .render_flag(RenderMode::Helm)
+        .unwrap_or_else(|| config.is_some_and(|c| c.render.helm));
     if !wanted {
         return Ok(Vec::new());
     }
@@ -906,6 +919,46 @@ fn render_helm_roots(
     )
     .map_err(|e| Fatal(e.to_string()))?;
     Ok(helm::take_rendered(candidates, rendered))
+}
+
+/// `--render` (or the config's `render:`), the kustomize command and the per-root timeout.
+fn render_options(
+    args: &ScanArgs,
+    config: Option<&Config>,
+    jobs: usize,
+) -> Result<binauthz_lint::render::RenderOptions, Fatal> {
+    let mut options = binauthz_lint::render::RenderOptions {
+        kustomize: args
+            .render_flag(RenderMode::Kustomize)
+            .unwrap_or_else(|| config.is_some_and(|c| c.render.kustomize)),
+        timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
+        jobs,
+        ..Default::default()
+    };
+    if let Some(command) = &args.kustomize_command {
+        let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+        if words.is_empty() {
+            return Err(Fatal("--kustomize-command is empty".to_string()));
+        }
+        // Contract §9: exec and container plugins are never enabled.
+        if let Some(flag) = words.iter().find(|w| {
+            let name = w.split('=').next().unwrap_or("");
+            matches!(
+                name,
+                "--enable-alpha-plugins"
+                    | "--enable-exec"
+                    | "--enable-star"
+                    | "--network"
+                    | "--mount"
+            )
+        }) {
+            return Err(Fatal(format!(
+                "--kustomize-command: `{flag}` would let kustomize run plugins; binauthz-lint never enables exec or container plugins"
+            )));
+        }
+        options.kustomize_command = words;
+    }
+    Ok(options)
 }
 
 /// True when one of the scanned paths is `dir` or a folder above it.

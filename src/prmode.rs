@@ -138,6 +138,28 @@ impl BaseTree {
             .collect();
         let top = &self.repo.toplevel;
         let display = |path: &str| discover::display_path(&top.join(path), cwd);
+        // Kustomizations are accounted for as in the work tree (patches skipped, raw-mode
+        // findings), so that an unchanged overlay gives unchanged findings.
+        let candidates: discover::Candidates = selected
+            .iter()
+            .map(|f| {
+                (
+                    display(&f.path),
+                    discover::Candidate::Read {
+                        path: top.join(&f.path),
+                        size: f.size,
+                    },
+                )
+            })
+            .collect();
+        let tree = CommitFiles::new(self, &files);
+        let prepared = crate::render::kustomize::prepare_with(
+            &candidates,
+            cwd,
+            scopes,
+            &crate::render::RenderOptions::default(),
+            &tree,
+        );
         let (small, large): (Vec<_>, Vec<_>) = selected
             .into_iter()
             .partition(|f| f.size <= settings.max_file_size);
@@ -178,9 +200,68 @@ impl BaseTree {
             results.push((shown, result));
         }
         results.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(crate::run::assemble(
+        Ok(crate::run::assemble_prepared(
             results.into_iter().map(|(_, r)| r).collect(),
             scopes.top().policy,
+            prepared,
         ))
+    }
+}
+
+/// The base commit's files, as the kustomize analysis reads them (absolute paths in the
+/// work tree's place).
+struct CommitFiles<'a> {
+    base: &'a BaseTree,
+    top: PathBuf,
+    files: BTreeSet<String>,
+    dirs: BTreeSet<String>,
+}
+
+impl<'a> CommitFiles<'a> {
+    fn new(base: &'a BaseTree, listed: &[crate::git::TreeFile]) -> CommitFiles<'a> {
+        let files: BTreeSet<String> = listed.iter().map(|f| f.path.clone()).collect();
+        let mut dirs: BTreeSet<String> = BTreeSet::new();
+        dirs.insert(String::new());
+        for path in &files {
+            let mut dir = path.as_str();
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                dirs.insert(parent.to_string());
+                dir = parent;
+            }
+        }
+        CommitFiles {
+            base,
+            top: crate::report::paths::normalize(&base.repo.toplevel),
+            files,
+            dirs,
+        }
+    }
+
+    fn rel(&self, path: &Path) -> Option<String> {
+        repo_relative(&crate::report::paths::normalize(path), &self.base.repo)
+            .filter(|_| path.starts_with(&self.top))
+    }
+}
+
+impl crate::render::Files for CommitFiles<'_> {
+    fn key(&self, path: &Path) -> PathBuf {
+        crate::report::paths::normalize(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.rel(path).is_some_and(|rel| self.dirs.contains(&rel))
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.rel(path).is_some_and(|rel| self.files.contains(&rel))
+    }
+
+    fn read(&self, path: &Path, max: u64) -> Option<String> {
+        let rel = self.rel(path)?;
+        let bytes = self.base.read(&rel).ok()??;
+        if bytes.len() as u64 > max {
+            return None;
+        }
+        crate::run::decode_text(bytes).ok()
     }
 }

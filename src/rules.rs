@@ -56,6 +56,11 @@ pub const RULES: &[RuleMeta] = &[
         "The legacy alpha.image-policy.k8s.io/break-glass annotation is used"
     ),
     rule!(
+        "breakglass-in-kustomization",
+        Level::Warning,
+        "A kustomization or patch adds a break-glass marker that a raw scan cannot place"
+    ),
+    rule!(
         "breakglass-ineffective",
         Level::Warning,
         "A break-glass marker that the enforcer will not honour (wrong place or value)"
@@ -114,6 +119,11 @@ pub const RULES: &[RuleMeta] = &[
         "internal-error",
         Level::Error,
         "Processing one file failed unexpectedly (a bug); the scan went on"
+    ),
+    rule!(
+        "kustomize-not-rendered",
+        Level::Note,
+        "A Kustomization root was scanned raw: its transformers (images, namespace, patches, ...) were not applied"
     ),
     rule!(
         "manifest-invalid",
@@ -183,7 +193,7 @@ pub const RULES: &[RuleMeta] = &[
     rule!(
         "render-failed",
         Level::Error,
-        "A chart or kustomization could not be rendered; its workloads were not checked"
+        "A Kustomization root or Helm chart could not be rendered; see the message for what was checked instead"
     ),
     rule!(
         "workload-route-inferred",

@@ -161,19 +161,41 @@ pub fn run(
     scopes: &Scopes<'_, '_>,
     jobs: usize,
 ) -> Report {
-    run_with_rendered(candidates, stdin_text, scopes, jobs, Vec::new())
+    run_with_rendered(
+        candidates,
+        stdin_text,
+        scopes,
+        jobs,
+        Vec::new(),
+        crate::render::Prepared::default(),
+    )
 }
 
-/// [`run`], merged with results made elsewhere (rendered chart roots), in display order.
+/// [`run`], merged with results made elsewhere: rendered chart roots (`rendered`) and what
+/// the kustomizations contribute (`prepared`, from `render::kustomize::prepare`: the
+/// candidates it replaces are not read; its results and findings are merged in), in
+/// display order.
 pub fn run_with_rendered(
     candidates: &Candidates,
     stdin_text: Option<&str>,
     scopes: &Scopes<'_, '_>,
     jobs: usize,
     rendered: Vec<FileResult>,
+    prepared: crate::render::Prepared,
 ) -> Report {
+    let remaining: Candidates;
+    let to_read = if prepared.replaced.is_empty() {
+        candidates
+    } else {
+        remaining = candidates
+            .iter()
+            .filter(|(display, _)| !prepared.replaced.contains_key(*display))
+            .map(|(display, candidate)| (display.clone(), candidate.clone()))
+            .collect();
+        &remaining
+    };
     let results = for_each_candidate(
-        candidates,
+        to_read,
         stdin_text,
         jobs,
         |display, candidate| process_candidate(display, candidate, stdin_text, scopes),
@@ -186,7 +208,30 @@ pub fn run_with_rendered(
         all.sort_by(|a, b| a.display.cmp(&b.display));
         all
     };
-    assemble(results, scopes.top().policy)
+    assemble_prepared(results, scopes.top().policy, prepared)
+}
+
+/// [`assemble`], with the results `prepared` replaces swapped in and its findings and
+/// counts added (`results` in display-path order).
+pub fn assemble_prepared(
+    mut results: Vec<FileResult>,
+    policy: &Policy,
+    prepared: crate::render::Prepared,
+) -> Report {
+    if !prepared.replaced.is_empty() {
+        results.retain(|r| !prepared.replaced.contains_key(&r.display));
+        results.extend(prepared.replaced.into_values());
+        results.sort_by(|a, b| a.display.cmp(&b.display));
+    }
+    let mut report = assemble(results, policy);
+    if prepared.kustomize_roots > 0 || prepared.rendered_roots > 0 || !prepared.findings.is_empty()
+    {
+        report.summary.kustomize_roots = Some(prepared.kustomize_roots);
+        report.summary.rendered_roots = Some(prepared.rendered_roots);
+        report.findings.extend(prepared.findings);
+        report.finish();
+    }
+    report
 }
 
 /// `policy diff`: every file read and parsed once, evaluated under two sets of scopes that
@@ -266,7 +311,12 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
             if reason == "helm-template" {
                 helm_count += 1;
                 first_helm.get_or_insert_with(|| result.display.clone());
-            } else if !matches!(reason.as_str(), "not-a-manifest" | "empty" | "excluded") {
+            } else if !matches!(
+                reason.as_str(),
+                // Patches and files evaluated through their rendered root are accounted
+                // for by the kustomize findings, not file by file.
+                "not-a-manifest" | "empty" | "excluded" | "kustomize-patch" | "kustomize-rendered"
+            ) {
                 // A file too large to read may well hide a workload: not only a note.
                 let level = if reason == "too-large" {
                     Level::Warning
@@ -400,7 +450,12 @@ pub fn lint_policy_usage(
     let unchecked_files = report
         .skipped
         .iter()
-        .filter(|s| !matches!(s.reason.as_str(), "not-a-manifest" | "empty" | "excluded"))
+        .filter(|s| {
+            !matches!(
+                s.reason.as_str(),
+                "not-a-manifest" | "empty" | "excluded" | "kustomize-rendered"
+            )
+        })
         .count();
     let contexts: Vec<crate::decision::PodContext<'_>> = workloads
         .iter()

@@ -304,6 +304,7 @@ fn evaluate_workload(
         },
         cluster: settings.cluster.clone(),
         context: None,
+        rendered_from: None,
     };
     let images: Vec<ImageReport> = workload
         .containers
@@ -368,6 +369,18 @@ fn evaluate_workload(
                     breakglass::LABEL_KEY
                 ),
             );
+            continue;
+        }
+        // The same marker copied onto the object's own metadata (kustomize `labels` and
+        // `commonLabels` always do that) beside the effective one on the pod template is
+        // no mistake to fix.
+        if !marker.effective
+            && matches!(
+                marker.problem,
+                Some(breakglass::Problem::NotOnPodTemplate { .. })
+            )
+            && markers.iter().any(|m| m.effective && m.key == marker.key)
+        {
             continue;
         }
         if !marker.effective {
@@ -481,6 +494,7 @@ fn evaluate_workload(
         namespace: workload.namespace.clone(),
         service_account: workload.service_account.clone(),
         scope: None,
+        rendered_from: None,
         policy_decision,
         admitted: policy_decision != PolicyDecision::Deny || effective,
         breakglass,

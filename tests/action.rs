@@ -87,6 +87,7 @@ fn action_inputs_outputs_and_pins() {
         ("fail-on", None),
         ("config", None),
         ("since", None),
+        ("render", None),
         ("sarif-file", Some("binauthz-lint.sarif")),
         ("category", None),
         ("upload-sarif", Some("true")),
@@ -569,11 +570,12 @@ fn toolbox(dir: &Path, with_binary: bool, with_jq: bool) -> String {
     }
     // Optional: without jq the action reads the report with python3; without curl it
     // cannot download a release archive.
-    // git: every runner has it (PR mode reads the base commit with it).
+    // git: every runner has it (PR mode reads the base commit with it); kubectl: for
+    // `render: kustomize`, as on GitHub's runners.
     let optional: &[&str] = if with_jq {
-        &["curl", "jq", "git"]
+        &["curl", "jq", "git", "kubectl"]
     } else {
-        &["curl", "git"]
+        &["curl", "git", "kubectl"]
     };
     for tool in optional {
         if let Some(target) = find(tool) {
@@ -709,6 +711,46 @@ fn action_on_clean_manifests_passes() {
     assert_eq!(run.uploads.len(), 1);
     assert_eq!(run.last_exit, Some(0));
     assert!(!run.failed, "{run:#?}");
+}
+
+#[test]
+fn action_render_input_renders_kustomize_roots() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        eprintln!(
+            "\n*** SKIPPED: `kubectl` is not on PATH, so the Action's `render: kustomize` did not run ***\n"
+        );
+        return;
+    }
+    let ws = workspace();
+    let overlay = ws.path().join("overlay");
+    fs::create_dir_all(&overlay).expect("mkdir");
+    fs::copy(
+        ws.path().join("apps/clean.yaml"),
+        overlay.join("clean.yaml"),
+    )
+    .expect("copy");
+    fs::write(
+        overlay.join("kustomization.yaml"),
+        "resources:\n- clean.yaml\n",
+    )
+    .expect("kustomization");
+    let raw = run_action(ws.path(), &[("paths", "overlay")]);
+    let rendered = run_action(ws.path(), &[("paths", "overlay"), ("render", "kustomize")]);
+    let sarif = |run: &Run| run.log("Scan manifests").to_string();
+    assert!(sarif(&raw).contains("kustomize-not-rendered"), "{raw:#?}");
+    assert!(
+        !sarif(&rendered).contains("kustomize-not-rendered"),
+        "{rendered:#?}"
+    );
+    assert_eq!(
+        rendered.scan_output("exit-code"),
+        Some("0"),
+        "{rendered:#?}"
+    );
 }
 
 #[test]

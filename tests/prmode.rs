@@ -311,3 +311,74 @@ fn a_hostile_repository_runs_nothing() {
         fs::read_to_string(&marker)
     );
 }
+
+/// An unchanged overlay that adds break-glass, and its patch, give unchanged findings: the
+/// base commit's kustomizations are accounted for like the work tree's.
+#[test]
+fn unchanged_kustomize_overlays_are_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, "policy.yaml", DENY_ALL);
+    write(
+        root,
+        "apps/base/kustomization.yaml",
+        "resources:\n- pod.yaml\n",
+    );
+    write(root, "apps/base/pod.yaml", &pod("web", "gcr.io/p/web:1"));
+    write(
+        root,
+        "apps/overlay/kustomization.yaml",
+        "resources:\n- ../base\npatches:\n- path: bg.yaml\ncommonLabels:\n  image-policy.k8s.io/break-glass: \"true\"\n",
+    );
+    write(
+        root,
+        "apps/overlay/bg.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    image-policy.k8s.io/break-glass: \"true\"\n",
+    );
+    commit_all(root, "base");
+    write(root, "apps/other.yaml", &pod("other", "gcr.io/p/other:1"));
+    let (code, report, stderr) = scan(root, &["--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    let states: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap_or("").to_string(),
+                f["baselineState"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .filter(|(rule, _)| rule != "policy-evaluation-mode-missing")
+        .collect();
+    assert!(
+        states.contains(&(
+            "breakglass-in-kustomization".to_string(),
+            "unchanged".to_string()
+        )),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&(
+            "kustomize-not-rendered".to_string(),
+            "unchanged".to_string()
+        )),
+        "{states:?}"
+    );
+    // Only the added Pod is new; the patch was no phantom workload on either side.
+    let new: Vec<&(String, String)> = states.iter().filter(|(_, s)| s == "new").collect();
+    assert_eq!(
+        new,
+        [&("image-denied".to_string(), "new".to_string())],
+        "{states:?}"
+    );
+    assert_eq!(
+        report["absent"].as_array().map_or(0, Vec::len),
+        0,
+        "{report:#}"
+    );
+    let (code, _, stderr) = scan(root, &["--since", "main", "--render", "kustomize"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--baseline"), "{stderr}");
+}

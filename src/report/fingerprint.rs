@@ -44,6 +44,11 @@ pub fn fingerprint_v1(finding: &Finding, paths: &RepoPaths) -> String {
             hash.field(finding.container_type);
             hash.field(finding.container.as_deref());
             hash.field(finding.image.as_deref().map(image_repository));
+            // Rendered findings: the root too (two overlays of one base, two findings).
+            if let Some(root) = &workload.rendered_from {
+                hash.field(Some("renderedFrom"));
+                hash.field(Some(root));
+            }
         }
         None => {
             hash.field(Some(&paths.repo_relative(&finding.location.file)));
@@ -122,6 +127,7 @@ mod tests {
             route: "spec.template".to_string(),
             cluster: Some("us-central1.prod".to_string()),
             context: None,
+            rendered_from: None,
         });
         f.container = Some("web".to_string());
         f.container_type = Some("container");

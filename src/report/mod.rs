@@ -66,6 +66,11 @@ pub struct WorkloadRef {
     /// The config context it belongs to (human output, SARIF properties).
     #[serde(skip)]
     pub context: Option<String>,
+    /// The Kustomize root folder it was rendered from (contract §9): two overlays of one
+    /// base are two workloads, so it is a fingerprint input (only when set, so that raw
+    /// fingerprints stay as they were).
+    #[serde(skip)]
+    pub rendered_from: Option<String>,
 }
 
 /// A secondary location: the policy rule that decided, the break-glass marker, ...
@@ -215,6 +220,9 @@ pub struct WorkloadReport {
     /// Config mode only (contract §5): the context, cluster key and policy used.
     #[serde(flatten)]
     pub scope: Option<ScopeInfo>,
+    /// `--render` only (contract §9, §11.7): the root folder the workload was rendered from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered_from: Option<String>,
     pub policy_decision: PolicyDecision,
     pub breakglass: Option<Breakglass>,
     pub admitted: bool,
@@ -276,6 +284,13 @@ pub struct Summary {
     /// config stays as it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// Kustomization roots among the scanned paths (contract §9, §11.7); absent when there
+    /// is none (and no `--render`), so that output without kustomizations stays as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kustomize_roots: Option<usize>,
+    /// Roots rendered (`--render kustomize`); present with `kustomizeRoots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered_roots: Option<usize>,
     /// Baseline mode only (contract §8): findings not in the baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<usize>,

@@ -858,6 +858,7 @@ mod tests {
             route: "spec.template".to_string(),
             cluster: None,
             context: None,
+            rendered_from: None,
         });
         f.container = Some("web".to_string());
         f.image = Some("nginx".to_string());
