@@ -122,7 +122,7 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct ScanArgs {
     /// Files or folders to scan; `-` reads manifests from standard input.
     #[arg(default_value = ".")]

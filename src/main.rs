@@ -751,23 +751,33 @@ fn policy_diff(diff_args: &PolicyDiffArgs) -> Result<u8, Fatal> {
     Ok(u8::from(failed))
 }
 
-fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
-    check_distinct_outputs(args, &cwd)?;
-    let jobs = jobs(args);
+/// Everything a scan evaluates, before exceptions, fingerprints and PR-mode comparison: the
+/// report and what it was evaluated with.
+struct Evaluated {
+    report: Report,
+    plan: Plan,
+    config: Option<Config>,
+}
+
+/// Whether `--render` or the config asks to run a renderer.
+fn renders(args: &ScanArgs, config: Option<&Config>) -> bool {
+    let wanted = |tool, from_config: fn(&Config) -> bool| {
+        args.render_flag(tool)
+            .unwrap_or_else(|| config.is_some_and(from_config))
+    };
+    wanted(RenderMode::Kustomize, |c| c.render.kustomize)
+        || wanted(RenderMode::Helm, |c| c.render.helm)
+}
+
+/// Discover, render, evaluate: the scan of one tree (the work tree, or in PR mode with
+/// rendering the base commit exported to a temporary folder), with `cwd` as given.
+fn evaluate(args: &ScanArgs, cwd: &Path, side: Side<'_>, jobs: usize) -> Result<Evaluated, Fatal> {
+    let cwd = cwd.to_path_buf();
     let config = load_config(args, &cwd)?;
-    let plan = build_plan(args, &cwd, config.as_ref(), Side::Head)?;
+    let plan = build_plan(args, &cwd, config.as_ref(), side)?;
     let (mut candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let scopes = plan.scopes(config.as_ref(), &cwd);
     let render = render_options(args, config.as_ref(), jobs)?;
-    if render.kustomize && args.since.as_deref().is_some_and(|rev| rev != "none") {
-        // The base commit is read from git objects, where kustomize cannot run: its raw
-        // findings would all differ from the rendered head's.
-        return Err(Fatal(
-            "--render kustomize cannot be combined with --since yet (the base commit is read from git objects, where kustomize cannot run): render both sides and compare with --baseline FILE, a JSON report rendered on the base branch".to_string(),
-        ));
-    }
     let rendered = render_helm_roots(args, &cwd, config.as_ref(), &scopes, &mut candidates, jobs)?;
     let prepared = binauthz_lint::render::kustomize::prepare(&candidates, &cwd, &scopes, &render);
     let mut report = run::run_with_rendered(
@@ -796,6 +806,24 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     run::no_manifests_finding(&mut report, &inputs, explicit_files);
     policy_passes(&mut report, &plan);
     report.summary.config = config.as_ref().map(|c| c.display.clone());
+    drop(scopes);
+    Ok(Evaluated {
+        report,
+        plan,
+        config,
+    })
+}
+
+fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    check_distinct_outputs(args, &cwd)?;
+    let jobs = jobs(args);
+    let Evaluated {
+        mut report,
+        plan,
+        config,
+    } = evaluate(args, &cwd, Side::Head, jobs)?;
 
     let stdout_is_terminal = io::stdout().is_terminal() && args.output.is_none();
     let context = RenderContext {
@@ -811,8 +839,11 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     }
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
-        let (mut base_report, policy_changed, config_changed) =
-            scan_base(args, &cwd, rev, config.as_ref(), &plan)?;
+        let (mut base_report, policy_changed, config_changed) = if renders(args, config.as_ref()) {
+            scan_base_rendered(args, &cwd, rev, config.as_ref(), &plan, jobs)?
+        } else {
+            scan_base(args, &cwd, rev, config.as_ref(), &plan)?
+        };
         base_report.assign_fingerprints(&context.paths);
         Baseline::from_report(&base_report).apply(&mut report);
         let policy_display = plan.top_policy_display();
@@ -887,11 +918,6 @@ fn render_helm_roots(
         .unwrap_or_else(|| config.is_some_and(|c| c.render.helm));
     if !wanted {
         return Ok(Vec::new());
-    }
-    if args.since.as_deref().is_some_and(|rev| rev != "none") {
-        return Err(Fatal(
-            "--render helm does not work with --since yet: the base commit would be scanned raw and every rendered finding would count as new (use --since none, or --baseline with a report rendered on the base branch)".to_string(),
-        ));
     }
     let roots = helm::chart_roots(candidates);
     let program = std::path::PathBuf::from("helm");
@@ -999,6 +1025,69 @@ fn policy_passes(report: &mut Report, plan: &Plan) {
             run::attestor_missing_findings(report, &input.display, &input.text, uses);
         }
     }
+}
+
+/// PR mode with rendering: the base commit's tree is exported (from git objects, no checkout)
+/// into a temporary folder outside the repository, and scanned there exactly as the work
+/// tree is — rendered with the same tools, its own config and policies where they live in
+/// the repository. Report paths are the same as the head's, because the scan runs in the
+/// export's copy of the current directory.
+fn scan_base_rendered(
+    args: &ScanArgs,
+    cwd: &Path,
+    rev: &str,
+    head_config: Option<&Config>,
+    head_plan: &Plan,
+    jobs: usize,
+) -> Result<(Report, bool, bool), Fatal> {
+    let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
+        .map_err(|e| Fatal(e.to_string()))?;
+    let export = base
+        .export(args.max_file_size)
+        .map_err(|e| Fatal(e.to_string()))?;
+    let top = paths::normalize(&base.repo.toplevel);
+    let inside = |path: &Path| -> std::path::PathBuf {
+        let abs = paths::normalize(&cwd.join(path));
+        match abs.strip_prefix(&top) {
+            Ok(rel) => export.root().join(rel),
+            Err(_) => abs,
+        }
+    };
+    let base_cwd = inside(cwd);
+    let mut base_args = args.clone();
+    base_args.paths = args.paths.iter().map(|p| inside(p)).collect();
+    for path in [
+        &mut base_args.policy,
+        &mut base_args.system_policy,
+        &mut base_args.attestors,
+        &mut base_args.attestations,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *path = inside(path);
+    }
+    if let Some(config) = &args.config {
+        let mapped = inside(config);
+        // A config the change adds: the base had none.
+        if mapped.starts_with(export.root()) && !mapped.exists() {
+            base_args.no_config = true;
+            base_args.config = None;
+        } else {
+            base_args.config = Some(mapped);
+        }
+    }
+    // A policy the change adds judges the base too (as without rendering).
+    if let (Some(head_policy), Some(mapped)) = (&args.policy, &base_args.policy)
+        && !mapped.exists()
+    {
+        base_args.policy = Some(paths::normalize(&cwd.join(head_policy)));
+    }
+    let evaluated = evaluate(&base_args, &base_cwd, Side::Head, jobs)?;
+    let policy_changed = evaluated.plan.policy_texts() != head_plan.policy_texts();
+    let config_changed =
+        evaluated.config.as_ref().map(|c| c.text.as_str()) != head_config.map(|c| c.text.as_str());
+    Ok((evaluated.report, policy_changed, config_changed))
 }
 
 /// PR mode: the full report of the merge base of REV and HEAD, read from git objects. A

@@ -37,6 +37,23 @@ fn repo_relative(path: &Path, repo: &Repo) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// A commit's tree written to a temporary folder (see [`BaseTree::export`]).
+pub struct Export {
+    root: PathBuf,
+}
+
+impl Export {
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl Drop for Export {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
 impl BaseTree {
     /// Resolve REV's merge base with HEAD in the repository containing the scanned paths.
     pub fn open(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<BaseTree, GitError> {
@@ -89,6 +106,44 @@ impl BaseTree {
     }
 
     /// The base version of a repository file (a policy or config), `None` when absent.
+    /// Write the commit's whole tree (regular files up to `max_size` bytes; symlinks and
+    /// submodules are not files of a tree listing) into a new temporary folder outside the
+    /// repository, for renderers that need files on disk. Nothing is checked out and the
+    /// repository is not touched; the folder is removed when the [`Export`] is dropped.
+    pub fn export(&self, max_size: u64) -> Result<Export, GitError> {
+        let files = self.repo.tree_files(&self.commit)?;
+        let files: Vec<_> = files.into_iter().filter(|f| f.size <= max_size).collect();
+        let oids: Vec<String> = files.iter().map(|f| f.oid.clone()).collect();
+        let blobs = self.repo.read_blobs(&oids)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let root =
+            std::env::temp_dir().join(format!("binauthz-lint-base-{}-{nanos}", std::process::id()));
+        let export = Export { root };
+        let io = |e: std::io::Error| GitError(format!("cannot export the base commit: {e}"));
+        std::fs::create_dir(&export.root).map_err(io)?;
+        for (file, bytes) in files.iter().zip(blobs) {
+            // Git paths are relative and `/`-separated; refuse anything that would leave
+            // the export folder.
+            let safe = !file.path.is_empty()
+                && file
+                    .path
+                    .split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..");
+            if !safe {
+                continue;
+            }
+            let target = export.root.join(&file.path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::write(&target, bytes).map_err(io)?;
+        }
+        Ok(export)
+    }
+
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, GitError> {
         self.repo.read_path(&self.commit, rel)
     }

@@ -378,7 +378,123 @@ fn unchanged_kustomize_overlays_are_unchanged() {
         0,
         "{report:#}"
     );
-    let (code, _, stderr) = scan(root, &["--since", "main", "--render", "kustomize"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("--baseline"), "{stderr}");
+    // Rendered, both sides: still only the added Pod is new.
+    let (code, report, stderr) = scan(root, &["--since", "main", "--render", "kustomize"]);
+    assert_eq!(code, 1, "{stderr}");
+    let new: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["baselineState"] == "new")
+        .filter_map(|f| f["ruleId"].as_str())
+        .collect();
+    assert_eq!(new, ["image-denied"], "{report:#}");
+}
+
+/// PR mode with `--render kustomize`: both sides rendered (the base exported from git
+/// objects into a temporary folder outside the repository), so an overlay change that adds
+/// break-glass to every pod of a base is new, and the rest is unchanged.
+#[test]
+fn rendered_pr_mode_compares_rendered_trees() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!("SKIPPED rendered_pr_mode_compares_rendered_trees: kubectl is not installed");
+        return;
+    }
+    let dir = repo();
+    let root = dir.path();
+    write(root, "policy.yaml", DENY_ALL);
+    write(
+        root,
+        "apps/base/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: gcr.io/p/web:1\n",
+    );
+    write(
+        root,
+        "apps/base/kustomization.yaml",
+        "resources: [deploy.yaml]\n",
+    );
+    write(
+        root,
+        "apps/prod/kustomization.yaml",
+        "resources: [../base]\nnamespace: prod\n",
+    );
+    commit_all(root, "base");
+    git(root, &["checkout", "-q", "-b", "hotfix"]);
+    write(
+        root,
+        "apps/prod/kustomization.yaml",
+        "resources: [../base]\nnamespace: prod\nlabels:\n- pairs: {image-policy.k8s.io/break-glass: \"true\"}\n  includeTemplates: true\n",
+    );
+    commit_all(root, "break glass in prod");
+    // A private temporary folder: the export (and kustomize's wrapper) must be gone after.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = Command::cargo_bin("binauthz-lint")
+        .expect("binary")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("TMPDIR", tmp.path())
+        .current_dir(root)
+        .args([
+            "scan",
+            "apps",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+        ])
+        .args(["--since", "main", "--render", "kustomize"])
+        .output()
+        .expect("run");
+    let (code, stderr) = (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(code, 1, "{stderr}");
+    let states: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| f["workload"]["name"] == "web")
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap_or("").to_string(),
+                f["baselineState"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("breakglass-used".to_string(), "new".to_string())),
+        "{states:?}\n{stderr}"
+    );
+    assert!(
+        !states.contains(&("image-denied".to_string(), "new".to_string())),
+        "the denial was already there (now overridden): {states:?}"
+    );
+    assert_eq!(
+        report["workloads"][0]["renderedFrom"], "apps/prod",
+        "{report:#}"
+    );
+    // The export is gone and the repository untouched.
+    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        .expect("tmp")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    assert!(leftovers.is_empty(), "leftovers: {leftovers:?}");
+    let status = std::process::Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain"])
+        .output()
+        .expect("git status");
+    assert!(
+        status.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
 }
