@@ -8,9 +8,12 @@
 //! no memory; the budget protects code that walks the tree.
 
 mod json;
+mod kubectl;
 mod scalar;
 
 pub use json::to_json;
+
+pub use kubectl::parse_manifest;
 
 pub use scalar::{ScalarKind, resolve_plain};
 
@@ -307,17 +310,32 @@ impl<'a> Tree<'a> {
     }
 }
 
-fn pos(marker: saphyr_parser::Marker) -> Pos {
-    Pos {
-        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX),
-    }
+/// Where a slice handed to the parser starts in the file, so that positions stay those of
+/// the file: lines before it, and columns before it on its first line.
+#[derive(Clone, Copy, Debug, Default)]
+struct Offset {
+    lines: u32,
+    first_line_columns: u32,
 }
 
-fn span(raw: RawSpan) -> Span {
-    Span {
-        start: pos(raw.start),
-        end: pos(raw.end),
+impl Offset {
+    fn pos(self, marker: saphyr_parser::Marker) -> Pos {
+        let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+        let mut column = u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX);
+        if line <= 1 {
+            column = column.saturating_add(self.first_line_columns);
+        }
+        Pos {
+            line: line.saturating_add(self.lines),
+            column,
+        }
+    }
+
+    fn span(self, raw: RawSpan) -> Span {
+        Span {
+            start: self.pos(raw.start),
+            end: self.pos(raw.end),
+        }
     }
 }
 
@@ -332,45 +350,14 @@ struct Open {
     size: u64,
 }
 
-/// Parse a whole YAML (or JSON) stream. Never panics; errors are data in [`Tree::error`].
+/// Parse a whole YAML (or JSON) stream as one YAML stream, with the indentation leniency of
+/// libyaml (the parser of go-yaml, PyYAML and gcloud). Never panics; errors are data in
+/// [`Tree::error`]. Manifests go through [`parse_manifest`], which reads them as kubectl does.
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     // Editors do not count a byte-order mark as a column.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut builder = Builder {
-        // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
-        tree: Tree {
-            nodes: Vec::with_capacity(text.len() / 16),
-            ..Tree::default()
-        },
-        limits: *limits,
-        stack: Vec::new(),
-        children: Vec::with_capacity(256),
-        anchors: HashMap::new(),
-        sizes: Vec::with_capacity(text.len() / 16),
-        alias_spent: 0,
-        document: 0,
-        in_document: false,
-        root: None,
-    };
-    let mut parser = Parser::new_from_str(text);
-    loop {
-        match parser.next_event() {
-            None => break,
-            Some(Ok((event, raw))) => {
-                if let Err(message) = builder.event(event, raw) {
-                    builder.fail(pos(raw.start), message);
-                    break;
-                }
-                if builder.tree.error.is_some() {
-                    break;
-                }
-            }
-            Some(Err(err)) => {
-                builder.fail(pos(*err.marker()), err.info().to_string());
-                break;
-            }
-        }
-    }
+    let mut builder = Builder::new(text.len(), limits);
+    builder.run(text, Offset::default());
     builder.tree
 }
 
@@ -386,9 +373,86 @@ struct Builder<'a> {
     document: u32,
     in_document: bool,
     root: Option<NodeId>,
+    /// Where the slice being parsed starts in the file.
+    offset: Offset,
 }
 
 impl<'a> Builder<'a> {
+    fn new(text_len: usize, limits: &Limits) -> Builder<'a> {
+        Builder {
+            // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
+            tree: Tree {
+                nodes: Vec::with_capacity(text_len / 16),
+                ..Tree::default()
+            },
+            limits: *limits,
+            stack: Vec::new(),
+            children: Vec::with_capacity(256),
+            anchors: HashMap::new(),
+            sizes: Vec::with_capacity(text_len / 16),
+            alias_spent: 0,
+            document: 0,
+            in_document: false,
+            root: None,
+            offset: Offset::default(),
+        }
+    }
+
+    /// Feed the events of one YAML stream (a slice of the file starting at `offset`) into the
+    /// tree. Returns `false` when building stopped on an error.
+    fn run(&mut self, text: &'a str, offset: Offset) -> bool {
+        self.offset = offset;
+        let mut parser = Parser::new_from_str(text).lenient_indentation(true);
+        loop {
+            match parser.next_event() {
+                None => return true,
+                Some(Ok((event, raw))) => {
+                    if let Err(message) = self.event(event, raw) {
+                        self.fail(offset.pos(raw.start), message);
+                        return false;
+                    }
+                    if self.tree.error.is_some() {
+                        return false;
+                    }
+                }
+                Some(Err(err)) => {
+                    self.fail(offset.pos(*err.marker()), err.info().to_string());
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Number of documents finished so far.
+    fn documents(&self) -> usize {
+        self.tree.documents.len()
+    }
+
+    /// Start a document; refuses past the document limit.
+    fn begin_document(&mut self) -> Result<(), String> {
+        if self.tree.documents.len() >= self.limits.max_documents {
+            return Err(format!(
+                "more than {} documents in one file (raise --max-documents)",
+                self.limits.max_documents
+            ));
+        }
+        self.in_document = true;
+        self.root = None;
+        self.anchors.clear();
+        Ok(())
+    }
+
+    fn end_document(&mut self) {
+        if self.in_document {
+            self.tree.documents.push(Document {
+                index: self.document,
+                root: self.root.take(),
+            });
+            self.document = self.document.saturating_add(1);
+            self.in_document = false;
+        }
+    }
+
     fn fail(&mut self, at: Pos, message: String) {
         if self.tree.error.is_none() {
             self.tree.error = Some(YamlError {
@@ -421,27 +485,8 @@ impl<'a> Builder<'a> {
     fn event(&mut self, event: Event<'a>, raw: RawSpan) -> Result<(), String> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            Event::DocumentStart(_) => {
-                if self.tree.documents.len() >= self.limits.max_documents {
-                    return Err(format!(
-                        "more than {} documents in one file (raise --max-documents)",
-                        self.limits.max_documents
-                    ));
-                }
-                self.in_document = true;
-                self.root = None;
-                self.anchors.clear();
-            }
-            Event::DocumentEnd => {
-                if self.in_document {
-                    self.tree.documents.push(Document {
-                        index: self.document,
-                        root: self.root.take(),
-                    });
-                    self.document = self.document.saturating_add(1);
-                    self.in_document = false;
-                }
-            }
+            Event::DocumentStart(_) => self.begin_document()?,
+            Event::DocumentEnd => self.end_document(),
             Event::Alias(anchor) => {
                 let target = *self
                     .anchors
@@ -471,7 +516,7 @@ impl<'a> Builder<'a> {
                         style: Style::from_raw(style),
                         tag,
                     },
-                    span(raw),
+                    self.offset.span(raw),
                     1,
                 )?;
                 if anchor > 0 {
@@ -492,7 +537,7 @@ impl<'a> Builder<'a> {
                 } else {
                     Value::Seq(Vec::new())
                 };
-                let id = self.push_node(placeholder, span(raw), 1)?;
+                let id = self.push_node(placeholder, self.offset.span(raw), 1)?;
                 self.stack.push(Open {
                     id,
                     is_map,
@@ -506,7 +551,7 @@ impl<'a> Builder<'a> {
                     .stack
                     .pop()
                     .ok_or_else(|| "unbalanced collection end".to_string())?;
-                let end = pos(raw.end);
+                let end = self.offset.pos(raw.end);
                 let first = open.first_child.min(self.children.len());
                 let value = if open.is_map {
                     let pairs: Vec<(NodeId, NodeId)> = self.children[first..]

@@ -1,0 +1,351 @@
+//! Manifest files read the way `kubectl apply -f` reads them.
+//!
+//! kubectl (k8s.io/apimachinery `yaml.YAMLOrJSONDecoder`) does not hand a file to a YAML
+//! stream parser as a whole:
+//! - when the first non-space character of the first 4096 bytes is `{`, the file is a stream
+//!   of strict JSON values (Go's `encoding/json`): `{…}{…}` is two objects, a trailing comma
+//!   or a YAML flow mapping is refused, and nothing after a syntax error is read;
+//! - otherwise it is split into documents on lines that start with `---` (`YAMLReader`); a
+//!   separator line may only carry spaces or a comment after the dashes (`--- !!map` is
+//!   refused), and each document is decoded by go-yaml, which reads only the first YAML
+//!   document of it: whatever follows a `...` line is ignored, valid or not.
+//!
+//! Each piece is then parsed by the (lenient-indentation) YAML parser on a slice of the file,
+//! so that positions stay those of the file and no text is copied.
+
+use super::{Builder, Limits, Offset, Pos, Tree};
+
+/// Parse a manifest file as `kubectl apply -f` decodes it. Never panics; errors are data in
+/// [`Tree::error`], documents before the error are kept.
+pub fn parse_manifest<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
+    let json = starts_as_json(text);
+    // Editors do not count a byte-order mark as a column.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut builder = Builder::new(text.len(), limits);
+    if json {
+        json_stream(&mut builder, text);
+    } else {
+        yaml_documents(&mut builder, text);
+    }
+    builder.tree
+}
+
+/// kubectl's `GuessJSONStream`: peek 4096 bytes, skip Unicode white space, look for `{`.
+/// A byte-order mark is not white space, so a file starting with one is read as YAML.
+fn starts_as_json(text: &str) -> bool {
+    const PEEK: usize = 4096;
+    text.char_indices()
+        .take_while(|(at, _)| *at < PEEK)
+        .find(|(_, c)| !c.is_whitespace())
+        .is_some_and(|(_, c)| c == '{')
+}
+
+/// Lines before `at` and code points between the last line break and `at`.
+fn offset_of(text: &str, at: usize) -> Offset {
+    let before = text.get(..at).unwrap_or(text);
+    let lines = before.bytes().filter(|b| *b == b'\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let columns = before.get(line_start..).map_or(0, |s| s.chars().count());
+    Offset {
+        lines: u32::try_from(lines).unwrap_or(u32::MAX),
+        first_line_columns: u32::try_from(columns).unwrap_or(u32::MAX),
+    }
+}
+
+fn json_stream<'a>(builder: &mut Builder<'a>, text: &'a str) {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let mut end = 0usize;
+    loop {
+        match values.next() {
+            None => return,
+            Some(Ok(_)) => {
+                let start = end
+                    + text.get(end..).map_or(0, |rest| {
+                        rest.len() - rest.trim_start_matches(json_space).len()
+                    });
+                end = values.byte_offset();
+                let Some(value) = text.get(start..end) else {
+                    builder.fail(
+                        Pos { line: 1, column: 1 },
+                        "internal error: JSON value outside the file".to_string(),
+                    );
+                    return;
+                };
+                // Strict JSON is YAML, so the positioned tree comes from the YAML parser.
+                if !builder.run(value, offset_of(text, start)) {
+                    return;
+                }
+            }
+            Some(Err(err)) => {
+                builder.fail(json_error_pos(text, &err), json_error_message(&err));
+                return;
+            }
+        }
+    }
+}
+
+/// `encoding/json` white space between values.
+fn json_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// serde_json counts columns in bytes; reports count code points.
+fn json_error_pos(text: &str, err: &serde_json::Error) -> Pos {
+    let line = err.line().max(1);
+    let byte_column = err.column();
+    let columns = text.split('\n').nth(line - 1).map_or(byte_column, |l| {
+        let upto = byte_column.min(l.len());
+        let mut cut = upto;
+        while cut > 0 && !l.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        l[..cut].chars().count() + (upto - cut)
+    });
+    Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(columns.max(1)).unwrap_or(u32::MAX),
+    }
+}
+
+fn json_error_message(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    // serde_json appends " at line L column C"; the finding has its own position.
+    let reason = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |i| &full[..i]);
+    format!(
+        "invalid JSON: {reason} (`kubectl apply -f` reads a file that starts with `{{` as a stream of strict JSON values and refuses it; `kubectl kustomize` reads it as YAML)"
+    )
+}
+
+/// A line that go-yaml takes for a document end marker: `...` then a blank or the end.
+fn is_document_end(line: &str) -> bool {
+    line.strip_prefix("...").is_some_and(|rest| {
+        rest.chars().next().is_none_or(|c| {
+            matches!(
+                c,
+                ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            )
+        })
+    })
+}
+
+/// kubectl's `YAMLReader`: a line starting with `---` separates documents when the rest of
+/// it, trimmed, is empty or a comment; any other `---` line is an error.
+enum Separator {
+    No,
+    Yes,
+    Invalid,
+}
+
+fn separator(line: &str) -> Separator {
+    match line.strip_prefix("---") {
+        None => Separator::No,
+        Some(rest) => {
+            let rest = rest.trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                Separator::Yes
+            } else {
+                Separator::Invalid
+            }
+        }
+    }
+}
+
+fn yaml_documents<'a>(builder: &mut Builder<'a>, text: &'a str) {
+    // The document being collected: where it starts, its line offset, whether a separator
+    // line opened it (then it is a document even when empty), and where a `...` ends it.
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut explicit = false;
+    let mut end_marker: Option<usize> = None;
+    let mut at = 0usize;
+    let mut line_no = 0u32;
+    for line in text.split_inclusive('\n') {
+        match separator(line) {
+            Separator::No => {
+                if end_marker.is_none() && is_document_end(line) {
+                    end_marker = Some(at);
+                }
+            }
+            Separator::Yes => {
+                let end = end_marker.unwrap_or(at);
+                if !document(builder, text, start..end, start_line, explicit) {
+                    return;
+                }
+                start = at + line.len();
+                start_line = line_no.saturating_add(1);
+                explicit = true;
+                end_marker = None;
+            }
+            Separator::Invalid => {
+                let shown: String = line.trim_end().chars().take(40).collect();
+                builder.fail(
+                    Pos {
+                        line: line_no.saturating_add(1),
+                        column: 1,
+                    },
+                    format!(
+                        "invalid document separator `{shown}`: `kubectl apply -f` allows only spaces or a comment after `---` on its line and refuses the file (`kubectl kustomize` accepts it); put the content on the next line"
+                    ),
+                );
+                return;
+            }
+        }
+        at += line.len();
+        line_no = line_no.saturating_add(1);
+    }
+    let end = end_marker.unwrap_or(text.len());
+    document(builder, text, start..end, start_line, explicit);
+}
+
+/// Parse one document's text. A separator always opens a document, even an empty one (as a
+/// YAML stream parser counts them); text before the first separator is a document only when
+/// it has content.
+fn document<'a>(
+    builder: &mut Builder<'a>,
+    text: &'a str,
+    range: std::ops::Range<usize>,
+    lines_before: u32,
+    explicit: bool,
+) -> bool {
+    let Some(slice) = text.get(range) else {
+        builder.fail(
+            Pos {
+                line: lines_before.saturating_add(1),
+                column: 1,
+            },
+            "internal error: document outside the file".to_string(),
+        );
+        return false;
+    };
+    let before = builder.documents();
+    let offset = Offset {
+        lines: lines_before,
+        first_line_columns: 0,
+    };
+    if !builder.run(slice, offset) {
+        return false;
+    }
+    if explicit && builder.documents() == before {
+        if let Err(message) = builder.begin_document() {
+            builder.fail(
+                Pos {
+                    line: lines_before.max(1),
+                    column: 1,
+                },
+                message,
+            );
+            return false;
+        }
+        builder.end_document();
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tree: &Tree) -> Vec<Option<String>> {
+        tree.documents
+            .iter()
+            .map(|d| {
+                let root = d.root?;
+                let meta = tree.get(root, "metadata")?;
+                Some(tree.scalar(tree.get(meta, "name")?)?.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_stream_of_concatenated_objects_keeps_positions() {
+        let text = "{\"metadata\": {\"name\": \"a\"}}\n  {\"metadata\": {\"name\": \"b\"}}{\"metadata\": {\"name\": \"c\"}}\n";
+        let tree = parse_manifest(text, &Limits::default());
+        assert!(tree.error.is_none(), "{:?}", tree.error);
+        assert_eq!(
+            names(&tree),
+            vec![Some("a".into()), Some("b".into()), Some("c".into())]
+        );
+        let root = tree.documents[2].root.unwrap();
+        let c = tree.path(root, &["metadata", "name"]).unwrap();
+        assert_eq!(
+            tree.span(c).start,
+            Pos {
+                line: 2,
+                column: 52
+            }
+        );
+        assert_eq!(tree.documents[2].index, 2);
+    }
+
+    #[test]
+    fn json_stream_refuses_what_encoding_json_refuses() {
+        for bad in [
+            "{\"a\": 1,}",
+            "{a: 1}",
+            "{\"a\": 1}\n---\nb: 2\n",
+            "{\"a\": 'x'}",
+        ] {
+            let tree = parse_manifest(bad, &Limits::default());
+            let err = tree.error.expect(bad);
+            assert!(err.message.starts_with("invalid JSON"), "{bad}: {err:?}");
+        }
+        // The object before the syntax error is kept, as kubectl applies it.
+        let tree = parse_manifest("{\"a\": 1}\n---\n", &Limits::default());
+        assert_eq!(tree.documents.len(), 1);
+        assert_eq!(tree.error.unwrap().pos, Pos { line: 2, column: 2 });
+    }
+
+    #[test]
+    fn json_detection_is_kubectls() {
+        assert!(starts_as_json(" \n\t{}"));
+        assert!(!starts_as_json("# c\n{}"));
+        assert!(!starts_as_json("[{}]"));
+        assert!(!starts_as_json("\u{FEFF}{}"));
+        assert!(!starts_as_json(&(" ".repeat(4096) + "{}")));
+    }
+
+    #[test]
+    fn separator_with_content_is_refused_with_its_line() {
+        let tree = parse_manifest("a: 1\n--- !!map\nb: 2\n", &Limits::default());
+        let err = tree.error.unwrap();
+        assert_eq!(err.pos, Pos { line: 2, column: 1 });
+        assert!(err.message.contains("--- !!map"), "{err:?}");
+        for ok in ["---\na: 1\n", "--- # c\na: 1\n", "---   \r\na: 1\n"] {
+            let tree = parse_manifest(ok, &Limits::default());
+            assert!(tree.error.is_none(), "{ok:?}: {:?}", tree.error);
+        }
+    }
+
+    #[test]
+    fn content_after_document_end_is_ignored() {
+        let text = "a: 1\n... trailing\nnot: [valid\n---\nb: 2\n";
+        let tree = parse_manifest(text, &Limits::default());
+        assert!(tree.error.is_none(), "{:?}", tree.error);
+        assert_eq!(tree.documents.len(), 2);
+        let b = tree.get(tree.documents[1].root.unwrap(), "b").unwrap();
+        assert_eq!(tree.span(b).start, Pos { line: 5, column: 4 });
+        // `...x` is a plain scalar, not a marker.
+        assert!(!is_document_end("...x\n"));
+    }
+
+    #[test]
+    fn document_count_matches_a_stream_parser() {
+        let text = "# head\n---\na: 1\n---\n# only a comment\n---\n...\n---\nb: 2\n---\n";
+        let manifest = parse_manifest(text, &Limits::default());
+        let stream = super::super::parse(text, &Limits::default());
+        assert_eq!(manifest.documents.len(), stream.documents.len());
+        assert_eq!(manifest.documents.len(), 5);
+    }
+
+    #[test]
+    fn document_limit_counts_empty_documents() {
+        let limits = Limits {
+            max_documents: 2,
+            ..Limits::default()
+        };
+        let tree = parse_manifest("---\n---\n---\n", &limits);
+        assert!(tree.error.unwrap().message.contains("documents"));
+    }
+}
