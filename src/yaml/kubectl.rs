@@ -22,6 +22,7 @@ pub fn parse_manifest<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     // Editors do not count a byte-order mark as a column.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut builder = Builder::new(text.len(), limits);
+    builder.json_keys_only = true;
     if json {
         json_stream(&mut builder, text);
     } else {
@@ -337,6 +338,31 @@ mod tests {
         let stream = super::super::parse(text, &Limits::default());
         assert_eq!(manifest.documents.len(), stream.documents.len());
         assert_eq!(manifest.documents.len(), 5);
+    }
+
+    #[test]
+    fn keys_without_a_json_form_are_refused_at_the_key() {
+        for (text, line, column) in [
+            ("a:\n  replicas: {{replicas}}\n", 2, 14),
+            ("? [a, b]\n: x\n", 1, 3),
+            ("data:\n  ~: x\n", 2, 3),
+            ("data:\n  : x\n", 2, 3),
+        ] {
+            let tree = parse_manifest(text, &Limits::default());
+            let err = tree.error.expect(text);
+            assert!(err.message.contains("mapping key"), "{text:?}: {err:?}");
+            assert_eq!(err.pos, Pos { line, column }, "{text:?}");
+        }
+        for fine in ["1: x\n", "true: x\n", "'null': x\n", "!!str ~: x\n"] {
+            let tree = parse_manifest(fine, &Limits::default());
+            assert!(tree.error.is_none(), "{fine:?}: {:?}", tree.error);
+        }
+        // The plain YAML reader (policies) keeps such keys.
+        assert!(
+            super::super::parse("? [a]\n: x\n", &Limits::default())
+                .error
+                .is_none()
+        );
     }
 
     #[test]

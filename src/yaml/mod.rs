@@ -375,6 +375,8 @@ struct Builder<'a> {
     root: Option<NodeId>,
     /// Where the slice being parsed starts in the file.
     offset: Offset,
+    /// Refuse mapping keys that kubectl cannot turn into JSON object keys (collections, null).
+    json_keys_only: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -395,6 +397,7 @@ impl<'a> Builder<'a> {
             in_document: false,
             root: None,
             offset: Offset::default(),
+            json_keys_only: false,
         }
     }
 
@@ -558,6 +561,9 @@ impl<'a> Builder<'a> {
                         .chunks_exact(2)
                         .map(|kv| (kv[0], kv[1]))
                         .collect();
+                    if self.json_keys_only {
+                        self.check_json_keys(&pairs)?;
+                    }
                     self.record_duplicates(&pairs);
                     Value::Map(pairs)
                 } else {
@@ -578,6 +584,30 @@ impl<'a> Builder<'a> {
                 }
                 self.attach(open.id, open.size);
             }
+        }
+        Ok(())
+    }
+
+    /// kubectl converts every document to JSON (sigs.k8s.io/yaml): a key that is a mapping or
+    /// a sequence (`{{ placeholder }}` templates), or null, has no JSON form and the file is
+    /// refused. Booleans and numbers become strings and are kept.
+    fn check_json_keys(&mut self, pairs: &[(NodeId, NodeId)]) -> Result<(), String> {
+        for (key, _) in pairs {
+            let what = match self.tree.node(*key).map(|n| &n.value) {
+                Some(Value::Map(_)) => "a mapping",
+                Some(Value::Seq(_)) => "a sequence",
+                Some(Value::Scalar { .. }) if self.tree.is_null(*key) => "null",
+                _ => continue,
+            };
+            let at = self.tree.span(*key).start;
+            self.fail(
+                at,
+                format!(
+                    "{what} used as a mapping key (an unrendered `{{{{ }}}}` template?): `kubectl apply -f` cannot convert it to a JSON key and refuses the file"
+                ),
+            );
+            // Recorded above at the key; `fail` keeps the first error, so this one is dropped.
+            return Err(String::new());
         }
         Ok(())
     }
