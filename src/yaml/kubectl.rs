@@ -299,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn deep_json_keeps_the_depth_limit() {
+        let nested = |depth: usize| "{\"a\":".repeat(depth) + "1" + &"}".repeat(depth);
+        let shallow = nested(100);
+        let tree = parse_manifest(&shallow, &Limits::default());
+        assert!(tree.error.is_none(), "{:?}", tree.error);
+        let deep = nested(100_000);
+        let tree = parse_manifest(&deep, &Limits::default());
+        let err = tree.error.expect("too deep");
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn json_detection_is_kubectls() {
         assert!(starts_as_json(" \n\t{}"));
         assert!(!starts_as_json("# c\n{}"));
