@@ -73,7 +73,7 @@ fn json_stream<'a>(builder: &mut Builder<'a>, text: &'a str) {
                     return;
                 };
                 // Strict JSON is YAML, so the positioned tree comes from the YAML parser.
-                if !builder.run(value, offset_of(text, start)) {
+                if !builder.run(value, offset_of(text, start), true) {
                     return;
                 }
             }
@@ -225,7 +225,10 @@ fn document<'a>(
         lines: lines_before,
         first_line_columns: 0,
     };
-    if !builder.run(slice, offset) {
+    // go-yaml decodes only the first document of each piece: with line breaks that are not
+    // `\n` (a lone `\r`), the `---` lines are not separators to kubectl and later documents
+    // of the piece are never read.
+    if !builder.run(slice, offset, true) {
         return false;
     }
     if explicit && builder.documents() == before {
@@ -344,6 +347,15 @@ mod tests {
         assert_eq!(tree.span(b).start, Pos { line: 5, column: 4 });
         // `...x` is a plain scalar, not a marker.
         assert!(!is_document_end("...x\n"));
+    }
+
+    #[test]
+    fn only_the_first_document_of_a_piece_is_read() {
+        // Carriage returns alone: one piece for kubectl's line splitter, two YAML documents.
+        let text = "metadata:\r  name: a\r---\rmetadata:\r  name: b\r";
+        let tree = parse_manifest(text, &Limits::default());
+        assert!(tree.error.is_none(), "{:?}", tree.error);
+        assert_eq!(names(&tree), vec![Some("a".into())]);
     }
 
     #[test]

@@ -357,7 +357,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     // Editors do not count a byte-order mark as a column.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut builder = Builder::new(text.len(), limits);
-    builder.run(text, Offset::default());
+    builder.run(text, Offset::default(), false);
     builder.tree
 }
 
@@ -402,20 +402,25 @@ impl<'a> Builder<'a> {
     }
 
     /// Feed the events of one YAML stream (a slice of the file starting at `offset`) into the
-    /// tree. Returns `false` when building stopped on an error.
-    fn run(&mut self, text: &'a str, offset: Offset) -> bool {
+    /// tree, or only its first document (as go-yaml's `Unmarshal` reads). Returns `false`
+    /// when building stopped on an error.
+    fn run(&mut self, text: &'a str, offset: Offset, first_document_only: bool) -> bool {
         self.offset = offset;
         let mut parser = Parser::new_from_str(text).lenient_indentation(true);
         loop {
             match parser.next_event() {
                 None => return true,
                 Some(Ok((event, raw))) => {
+                    let document_end = matches!(event, Event::DocumentEnd);
                     if let Err(message) = self.event(event, raw) {
                         self.fail(offset.pos(raw.start), message);
                         return false;
                     }
                     if self.tree.error.is_some() {
                         return false;
+                    }
+                    if document_end && first_document_only {
+                        return true;
                     }
                 }
                 Some(Err(err)) => {
