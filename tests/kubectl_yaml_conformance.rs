@@ -133,3 +133,29 @@ fn kubectl_yaml_table_through_scan() {
         }
     }
 }
+
+/// Where the result depends on the route, the message says which: `yes`/`on` are booleans
+/// to `kubectl apply -f` (YAML 1.1) and strings after kustomize (`kubectl apply -k`).
+#[test]
+fn yaml_1_1_booleans_name_the_route() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {enabled: yes, ok: true}\nspec:\n  containers: [{name: c, image: on}]\n";
+    let result = scan_text(
+        "p.yaml",
+        text,
+        &ScanSettings::default(),
+        &Policy::builtin_default(),
+    );
+    let messages: Vec<&str> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "manifest-invalid")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let routed = messages
+        .iter()
+        .filter(|m| m.contains("`kubectl apply -k` renders it with kustomize"))
+        .count();
+    // `yes` and `on` depend on the route; `true` is a boolean on both.
+    assert_eq!(routed, 2, "{messages:?}");
+}

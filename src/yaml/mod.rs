@@ -15,7 +15,7 @@ pub use json::to_json;
 
 pub use kubectl::parse_manifest;
 
-pub use scalar::{ScalarKind, resolve_plain};
+pub use scalar::{ScalarKind, resolve_plain, route_note};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
 use std::borrow::Cow;
