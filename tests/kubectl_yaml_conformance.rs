@@ -159,3 +159,28 @@ fn yaml_1_1_booleans_name_the_route() {
     // `yes` and `on` depend on the route; `true` is a boolean on both.
     assert_eq!(routed, 2, "{messages:?}");
 }
+
+/// Positions are the file's, in every document of the kubectl reader.
+#[test]
+fn positions_are_those_of_the_file() {
+    let policy = Policy::builtin_default();
+    for (file, line, column, document) in [
+        ("accepted/multi-doc-daemonset.yaml", 27, 18, 1),
+        ("accepted/json-pretty.json", 9, 56, 0),
+        ("accepted/flow-mapping-multiline-job.yaml", 12, 27, 0),
+    ] {
+        let text = std::fs::read_to_string(
+            common::repo_root()
+                .join("testdata/conformance/kubectl-yaml")
+                .join(file),
+        )
+        .expect("fixture");
+        let result = scan_text(file, &text, &ScanSettings::default(), &policy);
+        let image = &result.workloads[0].images[0].location;
+        assert_eq!(
+            (image.line, image.column, image.document),
+            (line, column, document),
+            "{file}"
+        );
+    }
+}
