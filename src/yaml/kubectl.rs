@@ -25,10 +25,54 @@ pub fn parse_manifest<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     builder.json_keys_only = true;
     if json {
         json_stream(&mut builder, text);
-    } else {
+    } else if needs_pieces(text) {
         yaml_documents(&mut builder, text);
+    } else {
+        // Nothing in the file reads differently piece by piece: one stream, one parser.
+        builder.run(text, Offset::default(), false);
     }
     builder.tree
+}
+
+/// Whether kubectl's piece-by-piece reading can differ from one YAML stream: only then is
+/// the file cut into pieces (one parser each). In a stream without `...` lines, directives,
+/// carriage returns, and with `---` lines that the YAML parser also takes for separators,
+/// every separator line of kubectl starts a document of the stream, and each piece is
+/// exactly one document, so both readings give the same documents, values and positions.
+fn needs_pieces(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if memchr::memchr(b'\r', bytes).is_some() {
+        return true;
+    }
+    let line_starts = |marker: &'static [u8; 4]| {
+        let first = bytes.starts_with(&marker[1..]).then_some(0);
+        first
+            .into_iter()
+            .chain(memchr::memmem::find_iter(bytes, marker).map(|newline| newline + 1))
+    };
+    let plain_separator = |start: usize| {
+        // `---` then the end of the line, a space or a tab: the YAML parser's separator too.
+        // (`---#c`, `---\u{a0}` are separators to kubectl only; `--- x` is refused.)
+        match bytes.get(start + 3) {
+            None | Some(b'\n') => true,
+            Some(b' ' | b'\t') => {
+                let line = &text[start..];
+                let line = line.split('\n').next().unwrap_or(line);
+                matches!(separator(line), Separator::Yes)
+            }
+            Some(_) => false,
+        }
+    };
+    if line_starts(b"\n---").any(|start| !plain_separator(start)) {
+        return true;
+    }
+    if line_starts(b"\n...").any(|start| {
+        let line = &text[start..];
+        is_document_end(line.split('\n').next().unwrap_or(line))
+    }) {
+        return true;
+    }
+    bytes.first() == Some(&b'%') || memchr::memmem::find(bytes, b"\n%").is_some()
 }
 
 /// kubectl's `GuessJSONStream`: peek 4096 bytes, skip Unicode white space, look for `{`.
@@ -242,6 +286,15 @@ fn document<'a>(
             );
             return false;
         }
+        // An empty document has a null root, as the YAML parser gives it.
+        let at = Pos {
+            line: lines_before.saturating_add(1),
+            column: 1,
+        };
+        if let Err(message) = builder.empty_root(at) {
+            builder.fail(at, message);
+            return false;
+        }
         builder.end_document();
     }
     true
@@ -356,6 +409,80 @@ mod tests {
         let tree = parse_manifest(text, &Limits::default());
         assert!(tree.error.is_none(), "{:?}", tree.error);
         assert_eq!(names(&tree), vec![Some("a".into())]);
+    }
+
+    #[test]
+    fn pieces_only_when_the_readings_can_differ() {
+        for stream in [
+            "a: 1\n---\nb: 2\n",
+            "--- # c\na: 1\n---\t\nb: 2\n---",
+            "a: \"x --- y\"\n- ---\n",
+        ] {
+            assert!(!needs_pieces(stream), "{stream:?}");
+        }
+        for pieces in [
+            "a: 1\r\n",
+            "a: 1\n--- !!map\nb: 2\n",
+            "---#c\na: 1\n",
+            "a: 1\n...\n",
+            "... x\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "---x\n",
+        ] {
+            assert!(needs_pieces(pieces), "{pieces:?}");
+        }
+    }
+
+    /// Both readings of a file, as (documents as JSON, refused).
+    fn readings(text: &str) -> [(Vec<Option<serde_json::Value>>, bool); 2] {
+        let read = |pieces: bool| {
+            let mut builder = Builder::new(text.len(), &Limits::default());
+            builder.json_keys_only = true;
+            if pieces {
+                yaml_documents(&mut builder, text);
+            } else {
+                builder.run(text, Offset::default(), false);
+            }
+            let tree = builder.tree;
+            let docs = tree
+                .documents
+                .iter()
+                .map(|d| d.root.and_then(|r| super::super::to_json(&tree, r, 10_000)))
+                .collect();
+            (docs, tree.error.is_some())
+        };
+        [read(false), read(true)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// When `needs_pieces` says no, one stream reads exactly like kubectl's pieces.
+        #[test]
+        fn the_stream_shortcut_reads_like_the_pieces(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a: 1\n", "b:\n", "  - x\n", "- y\n", "---\n", "--- # c\n", "--- \n",
+                "k: [1,\n", "]\n", "s: \"q\n", "\"\n", "{", "}", "#c\n", "  ", "c: d\n",
+                "? ", ": ", "|\n", "  t\n", "&a ", "*a\n", "---", "\n",
+            ]),
+            0..40,
+        )) {
+            let text = parts.concat();
+            if !needs_pieces(&text) && !starts_as_json(&text) {
+                let [stream, pieces] = readings(&text);
+                // The refusal must agree; documents too when both read the file.
+                proptest::prop_assert_eq!(stream.1, pieces.1, "{:?}", text);
+                if !stream.1 {
+                    proptest::prop_assert_eq!(stream.0, pieces.0, "{:?}", text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_directive_is_refused_as_go_yaml_refuses_it() {
+        let tree = parse_manifest("%YAML 1.2\n---\na: 1\n", &Limits::default());
+        assert!(tree.error.is_some());
     }
 
     #[test]

@@ -339,6 +339,16 @@ impl Offset {
     }
 }
 
+/// A null mapping key as go-yaml resolves it (without the full scalar resolution, which
+/// would run on every key of every file).
+fn is_null_key(text: &str, style: Style, tag: &Option<String>) -> bool {
+    match tag.as_deref() {
+        Some("null") => true,
+        Some(_) => false,
+        None => style == Style::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL"),
+    }
+}
+
 /// A container being built. Its children live on the builder's shared `children` stack
 /// from `first_child` on (keys and values alternate for mappings), so that building does not
 /// grow one vector per container: the finished node gets one exactly-sized allocation.
@@ -447,6 +457,21 @@ impl<'a> Builder<'a> {
         self.in_document = true;
         self.root = None;
         self.anchors.clear();
+        Ok(())
+    }
+
+    /// A null scalar as the root of an empty document.
+    fn empty_root(&mut self, at: Pos) -> Result<(), String> {
+        let id = self.push_node(
+            Value::Scalar {
+                text: Cow::Borrowed(""),
+                style: Style::Plain,
+                tag: None,
+            },
+            Span { start: at, end: at },
+            1,
+        )?;
+        self.attach(id, 1);
         Ok(())
     }
 
@@ -601,7 +626,9 @@ impl<'a> Builder<'a> {
             let what = match self.tree.node(*key).map(|n| &n.value) {
                 Some(Value::Map(_)) => "a mapping",
                 Some(Value::Seq(_)) => "a sequence",
-                Some(Value::Scalar { .. }) if self.tree.is_null(*key) => "null",
+                Some(Value::Scalar { text, style, tag }) if is_null_key(text, *style, tag) => {
+                    "null"
+                }
                 _ => continue,
             };
             let at = self.tree.span(*key).start;
