@@ -256,7 +256,7 @@ pub fn run_pair(
                 Ok(text) => text,
                 Err(skipped) => return (skipped.clone(), skipped),
             };
-            let tree = crate::yaml::parse(&text, &settings.limits);
+            let tree = crate::yaml::parse_manifest(&text, &settings.limits);
             let mut before = scan::scan_tree(display, &text, &tree, settings, old_scope.policy);
             let mut after =
                 scan::scan_tree(display, &text, &tree, &new_scope.settings, new_scope.policy);

@@ -110,7 +110,7 @@ pub fn scan_text(
     settings: &ScanSettings,
     policy: &Policy,
 ) -> FileResult {
-    let tree = yaml::parse(text, &settings.limits);
+    let tree = yaml::parse_manifest(text, &settings.limits);
     scan_tree(display, text, &tree, settings, policy)
 }
 
@@ -182,7 +182,7 @@ pub fn scan_tree(
         result.findings.push(source.finding(
             "manifest-invalid",
             Level::Error,
-            format!("invalid YAML: {}", err.message),
+            kubectl_refusal_message(&err.message),
             span,
             err.document,
         ));
@@ -225,6 +225,16 @@ pub fn scan_tree(
         result.findings.push(finding);
     }
     result
+}
+
+/// The message of a file that could not be read: parser errors are "invalid YAML"; the
+/// kubectl reader's own refusals (JSON streams, separator lines) already say what they are.
+fn kubectl_refusal_message(message: &str) -> String {
+    if message.starts_with("invalid JSON") || message.starts_with("invalid document separator") {
+        message.to_string()
+    } else {
+        format!("invalid YAML: {message}")
+    }
 }
 
 fn document_is_object(tree: &Tree, document: u32) -> bool {

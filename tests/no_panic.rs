@@ -28,6 +28,12 @@ fn manifestish() -> impl Strategy<Value = String> {
         ",",
         "---\n",
         "...\n",
+        // The kubectl reader: separators with content, JSON streams, keys without a JSON form.
+        "--- !!map\n",
+        "... x\n",
+        "{\"a\": ",
+        "}{",
+        "\n",
         "\"",
         "'",
         "|\n",
@@ -58,10 +64,14 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let text = String::from_utf8_lossy(&bytes);
-        let tree = yaml::parse(&text, &Limits::default());
-        for doc in &tree.documents {
-            if let Some(root) = doc.root {
-                let _ = yaml::to_json(&tree, root, 100_000);
+        for tree in [
+            yaml::parse(&text, &Limits::default()),
+            yaml::parse_manifest(&text, &Limits::default()),
+        ] {
+            for doc in &tree.documents {
+                if let Some(root) = doc.root {
+                    let _ = yaml::to_json(&tree, root, 100_000);
+                }
             }
         }
         let _ = scan_text("fuzz.yaml", &text, &ScanSettings::default(), &Policy::builtin_default());

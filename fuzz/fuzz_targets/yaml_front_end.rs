@@ -5,11 +5,16 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let tree = yaml::parse(&text, &Limits::default());
-    for doc in &tree.documents {
-        if let Some(root) = doc.root {
-            let _ = yaml::to_json(&tree, root, 100_000);
-            let _ = tree.entries(root);
+    // Both readers: the plain YAML stream (policies) and the kubectl manifest route.
+    for tree in [
+        yaml::parse(&text, &Limits::default()),
+        yaml::parse_manifest(&text, &Limits::default()),
+    ] {
+        for doc in &tree.documents {
+            if let Some(root) = doc.root {
+                let _ = yaml::to_json(&tree, root, 100_000);
+                let _ = tree.entries(root);
+            }
         }
     }
 });

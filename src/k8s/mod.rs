@@ -278,11 +278,15 @@ fn required_string<'t>(
         return Some(s);
     }
     let what = match tree.scalar_kind(node) {
-        Some(kind) => format!(
-            "{} (unquoted `{}`)",
-            kind.describe(),
-            tree.scalar(node).unwrap_or("")
-        ),
+        Some(kind) => {
+            let text = tree.scalar(node).unwrap_or("");
+            let note = if kind == crate::yaml::ScalarKind::Bool {
+                crate::yaml::route_note(text)
+            } else {
+                ""
+            };
+            format!("{} (unquoted `{text}`){note}", kind.describe())
+        }
         None if tree.seq(node).is_some() => "a list".to_string(),
         None => "a mapping".to_string(),
     };
@@ -811,11 +815,18 @@ fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
                 continue;
             }
             let what = match tree.scalar_kind(value) {
-                Some(kind) => format!(
-                    "the unquoted value `{}`, which Kubernetes reads as {}",
-                    tree.scalar(value).unwrap_or(""),
-                    kind.describe()
-                ),
+                Some(kind) => {
+                    let text = tree.scalar(value).unwrap_or("");
+                    let note = if kind == crate::yaml::ScalarKind::Bool {
+                        crate::yaml::route_note(text)
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "the unquoted value `{text}`, which Kubernetes reads as {}{note}",
+                        kind.describe()
+                    )
+                }
                 None => "a value that is not a string".to_string(),
             };
             let singular = if field == "labels" {

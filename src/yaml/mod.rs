@@ -8,11 +8,14 @@
 //! no memory; the budget protects code that walks the tree.
 
 mod json;
+mod kubectl;
 mod scalar;
 
 pub use json::to_json;
 
-pub use scalar::{ScalarKind, resolve_plain};
+pub use kubectl::parse_manifest;
+
+pub use scalar::{ScalarKind, resolve_plain, route_note};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
 use std::borrow::Cow;
@@ -307,17 +310,42 @@ impl<'a> Tree<'a> {
     }
 }
 
-fn pos(marker: saphyr_parser::Marker) -> Pos {
-    Pos {
-        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX),
+/// Where a slice handed to the parser starts in the file, so that positions stay those of
+/// the file: lines before it, and columns before it on its first line.
+#[derive(Clone, Copy, Debug, Default)]
+struct Offset {
+    lines: u32,
+    first_line_columns: u32,
+}
+
+impl Offset {
+    fn pos(self, marker: saphyr_parser::Marker) -> Pos {
+        let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+        let mut column = u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX);
+        if line <= 1 {
+            column = column.saturating_add(self.first_line_columns);
+        }
+        Pos {
+            line: line.saturating_add(self.lines),
+            column,
+        }
+    }
+
+    fn span(self, raw: RawSpan) -> Span {
+        Span {
+            start: self.pos(raw.start),
+            end: self.pos(raw.end),
+        }
     }
 }
 
-fn span(raw: RawSpan) -> Span {
-    Span {
-        start: pos(raw.start),
-        end: pos(raw.end),
+/// A null mapping key as go-yaml resolves it (without the full scalar resolution, which
+/// would run on every key of every file).
+fn is_null_key(text: &str, style: Style, tag: &Option<String>) -> bool {
+    match tag.as_deref() {
+        Some("null") => true,
+        Some(_) => false,
+        None => style == Style::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL"),
     }
 }
 
@@ -332,45 +360,14 @@ struct Open {
     size: u64,
 }
 
-/// Parse a whole YAML (or JSON) stream. Never panics; errors are data in [`Tree::error`].
+/// Parse a whole YAML (or JSON) stream as one YAML stream, with the indentation leniency of
+/// libyaml (the parser of go-yaml, PyYAML and gcloud). Never panics; errors are data in
+/// [`Tree::error`]. Manifests go through [`parse_manifest`], which reads them as kubectl does.
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Tree<'a> {
     // Editors do not count a byte-order mark as a column.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut builder = Builder {
-        // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
-        tree: Tree {
-            nodes: Vec::with_capacity(text.len() / 16),
-            ..Tree::default()
-        },
-        limits: *limits,
-        stack: Vec::new(),
-        children: Vec::with_capacity(256),
-        anchors: HashMap::new(),
-        sizes: Vec::with_capacity(text.len() / 16),
-        alias_spent: 0,
-        document: 0,
-        in_document: false,
-        root: None,
-    };
-    let mut parser = Parser::new_from_str(text);
-    loop {
-        match parser.next_event() {
-            None => break,
-            Some(Ok((event, raw))) => {
-                if let Err(message) = builder.event(event, raw) {
-                    builder.fail(pos(raw.start), message);
-                    break;
-                }
-                if builder.tree.error.is_some() {
-                    break;
-                }
-            }
-            Some(Err(err)) => {
-                builder.fail(pos(*err.marker()), err.info().to_string());
-                break;
-            }
-        }
-    }
+    let mut builder = Builder::new(text.len(), limits);
+    builder.run(text, Offset::default(), false);
     builder.tree
 }
 
@@ -386,9 +383,109 @@ struct Builder<'a> {
     document: u32,
     in_document: bool,
     root: Option<NodeId>,
+    /// Where the slice being parsed starts in the file.
+    offset: Offset,
+    /// Refuse mapping keys that kubectl cannot turn into JSON object keys (collections, null).
+    json_keys_only: bool,
 }
 
 impl<'a> Builder<'a> {
+    fn new(text_len: usize, limits: &Limits) -> Builder<'a> {
+        Builder {
+            // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
+            tree: Tree {
+                nodes: Vec::with_capacity(text_len / 16),
+                ..Tree::default()
+            },
+            limits: *limits,
+            stack: Vec::new(),
+            children: Vec::with_capacity(256),
+            anchors: HashMap::new(),
+            sizes: Vec::with_capacity(text_len / 16),
+            alias_spent: 0,
+            document: 0,
+            in_document: false,
+            root: None,
+            offset: Offset::default(),
+            json_keys_only: false,
+        }
+    }
+
+    /// Feed the events of one YAML stream (a slice of the file starting at `offset`) into the
+    /// tree, or only its first document (as go-yaml's `Unmarshal` reads). Returns `false`
+    /// when building stopped on an error.
+    fn run(&mut self, text: &'a str, offset: Offset, first_document_only: bool) -> bool {
+        self.offset = offset;
+        let mut parser = Parser::new_from_str(text).lenient_indentation(true);
+        loop {
+            match parser.next_event() {
+                None => return true,
+                Some(Ok((event, raw))) => {
+                    let document_end = matches!(event, Event::DocumentEnd);
+                    if let Err(message) = self.event(event, raw) {
+                        self.fail(offset.pos(raw.start), message);
+                        return false;
+                    }
+                    if self.tree.error.is_some() {
+                        return false;
+                    }
+                    if document_end && first_document_only {
+                        return true;
+                    }
+                }
+                Some(Err(err)) => {
+                    self.fail(offset.pos(*err.marker()), err.info().to_string());
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Number of documents finished so far.
+    fn documents(&self) -> usize {
+        self.tree.documents.len()
+    }
+
+    /// Start a document; refuses past the document limit.
+    fn begin_document(&mut self) -> Result<(), String> {
+        if self.tree.documents.len() >= self.limits.max_documents {
+            return Err(format!(
+                "more than {} documents in one file (raise --max-documents)",
+                self.limits.max_documents
+            ));
+        }
+        self.in_document = true;
+        self.root = None;
+        self.anchors.clear();
+        Ok(())
+    }
+
+    /// A null scalar as the root of an empty document.
+    fn empty_root(&mut self, at: Pos) -> Result<(), String> {
+        let id = self.push_node(
+            Value::Scalar {
+                text: Cow::Borrowed(""),
+                style: Style::Plain,
+                tag: None,
+            },
+            Span { start: at, end: at },
+            1,
+        )?;
+        self.attach(id, 1);
+        Ok(())
+    }
+
+    fn end_document(&mut self) {
+        if self.in_document {
+            self.tree.documents.push(Document {
+                index: self.document,
+                root: self.root.take(),
+            });
+            self.document = self.document.saturating_add(1);
+            self.in_document = false;
+        }
+    }
+
     fn fail(&mut self, at: Pos, message: String) {
         if self.tree.error.is_none() {
             self.tree.error = Some(YamlError {
@@ -421,27 +518,8 @@ impl<'a> Builder<'a> {
     fn event(&mut self, event: Event<'a>, raw: RawSpan) -> Result<(), String> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            Event::DocumentStart(_) => {
-                if self.tree.documents.len() >= self.limits.max_documents {
-                    return Err(format!(
-                        "more than {} documents in one file (raise --max-documents)",
-                        self.limits.max_documents
-                    ));
-                }
-                self.in_document = true;
-                self.root = None;
-                self.anchors.clear();
-            }
-            Event::DocumentEnd => {
-                if self.in_document {
-                    self.tree.documents.push(Document {
-                        index: self.document,
-                        root: self.root.take(),
-                    });
-                    self.document = self.document.saturating_add(1);
-                    self.in_document = false;
-                }
-            }
+            Event::DocumentStart(_) => self.begin_document()?,
+            Event::DocumentEnd => self.end_document(),
             Event::Alias(anchor) => {
                 let target = *self
                     .anchors
@@ -471,7 +549,7 @@ impl<'a> Builder<'a> {
                         style: Style::from_raw(style),
                         tag,
                     },
-                    span(raw),
+                    self.offset.span(raw),
                     1,
                 )?;
                 if anchor > 0 {
@@ -492,7 +570,7 @@ impl<'a> Builder<'a> {
                 } else {
                     Value::Seq(Vec::new())
                 };
-                let id = self.push_node(placeholder, span(raw), 1)?;
+                let id = self.push_node(placeholder, self.offset.span(raw), 1)?;
                 self.stack.push(Open {
                     id,
                     is_map,
@@ -506,13 +584,16 @@ impl<'a> Builder<'a> {
                     .stack
                     .pop()
                     .ok_or_else(|| "unbalanced collection end".to_string())?;
-                let end = pos(raw.end);
+                let end = self.offset.pos(raw.end);
                 let first = open.first_child.min(self.children.len());
                 let value = if open.is_map {
                     let pairs: Vec<(NodeId, NodeId)> = self.children[first..]
                         .chunks_exact(2)
                         .map(|kv| (kv[0], kv[1]))
                         .collect();
+                    if self.json_keys_only {
+                        self.check_json_keys(&pairs)?;
+                    }
                     self.record_duplicates(&pairs);
                     Value::Map(pairs)
                 } else {
@@ -533,6 +614,32 @@ impl<'a> Builder<'a> {
                 }
                 self.attach(open.id, open.size);
             }
+        }
+        Ok(())
+    }
+
+    /// kubectl converts every document to JSON (sigs.k8s.io/yaml): a key that is a mapping or
+    /// a sequence (`{{ placeholder }}` templates), or null, has no JSON form and the file is
+    /// refused. Booleans and numbers become strings and are kept.
+    fn check_json_keys(&mut self, pairs: &[(NodeId, NodeId)]) -> Result<(), String> {
+        for (key, _) in pairs {
+            let what = match self.tree.node(*key).map(|n| &n.value) {
+                Some(Value::Map(_)) => "a mapping",
+                Some(Value::Seq(_)) => "a sequence",
+                Some(Value::Scalar { text, style, tag }) if is_null_key(text, *style, tag) => {
+                    "null"
+                }
+                _ => continue,
+            };
+            let at = self.tree.span(*key).start;
+            self.fail(
+                at,
+                format!(
+                    "{what} used as a mapping key (an unrendered `{{{{ }}}}` template?): `kubectl apply -f` cannot convert it to a JSON key and refuses the file"
+                ),
+            );
+            // Recorded above at the key; `fail` keeps the first error, so this one is dropped.
+            return Err(String::new());
         }
         Ok(())
     }

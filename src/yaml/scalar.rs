@@ -27,6 +27,19 @@ impl ScalarKind {
 }
 
 /// Resolve an unquoted, untagged scalar.
+/// For a plain scalar that only YAML 1.1 reads as a boolean (`yes`, `no`, `on`, `off`, `y`,
+/// `n` in their spellings), how the result depends on the route: `kubectl apply -f` (go-yaml
+/// v2, YAML 1.1) reads a boolean, `kubectl apply -k` (kustomize, go-yaml v3) a string.
+/// Empty for every other scalar.
+pub fn route_note(text: &str) -> &'static str {
+    let yaml_1_2_bool = matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE");
+    if resolve_plain(text) == ScalarKind::Bool && !yaml_1_2_bool {
+        " (YAML 1.1, as `kubectl apply -f` reads it; `kubectl apply -k` renders it with kustomize, where it stays a string)"
+    } else {
+        ""
+    }
+}
+
 pub fn resolve_plain(text: &str) -> ScalarKind {
     // Fast path: most scalars in manifests (names, images, keys) start with a letter that
     // no null, boolean or number starts with.
