@@ -39,48 +39,31 @@ from concurrent.futures import ThreadPoolExecutor
 binary = os.path.abspath(sys.argv[1])
 roots = sys.argv[2:]
 
-# Workload kinds binauthz-lint evaluates, by (group, kind): the route to the pod template.
-ROUTES = {
-    ("", "Pod"): [],
-    ("apps", "Deployment"): ["spec", "template"],
-    ("extensions", "Deployment"): ["spec", "template"],
-    ("apps", "ReplicaSet"): ["spec", "template"],
-    ("extensions", "ReplicaSet"): ["spec", "template"],
-    ("apps", "StatefulSet"): ["spec", "template"],
-    ("apps", "DaemonSet"): ["spec", "template"],
-    ("extensions", "DaemonSet"): ["spec", "template"],
-    ("batch", "Job"): ["spec", "template"],
-    ("batch", "CronJob"): ["spec", "jobTemplate", "spec", "template"],
-    ("", "ReplicationController"): ["spec", "template"],
-    ("", "PodTemplate"): ["template"],
-    ("argoproj.io", "Rollout"): ["spec", "template"],
-    ("apps.openshift.io", "DeploymentConfig"): ["spec", "template"],
-    ("", "DeploymentConfig"): ["spec", "template"],
-}
+# Which decoded objects are workloads, and how many pod templates each holds: the
+# independent route table of scripts/acceptance_corpus.py (written from the CRDs' published
+# schemas, not from src/k8s/routes.rs), so that every kind binauthz-lint evaluates is
+# compared.
+sys.path.insert(0, os.path.join(os.getcwd(), "scripts"))
+from acceptance_corpus import count_workloads  # noqa: E402
 
 
 def group_of(api):
     return api.rsplit("/", 1)[0] if "/" in api else ""
 
 
-def workload_name(obj):
-    """`kind.group/name` of a workload object (as `kubectl -o name` spells it), else None."""
+def workload_names(obj):
+    """`kind.group/name` (as `kubectl -o name` spells it), once per pod template."""
     if not isinstance(obj, dict):
-        return None
+        return []
     api, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api, str) or not isinstance(kind, str):
-        return None
-    route = ROUTES.get((group_of(api), kind))
-    if route is None:
-        return None
-    node = obj
-    for key in route + ["spec"]:
-        node = node.get(key) if isinstance(node, dict) else None
-    if not isinstance(node, dict) or not isinstance(node.get("containers"), list):
-        return None
+        return []
+    count = count_workloads(obj)
     group = group_of(api)
-    name = (obj.get("metadata") or {}).get("name")
-    return f"{kind.lower()}{'.' + group if group else ''}/{name}"
+    metadata = obj.get("metadata") or {}
+    # binauthz-lint names a `generateName` object by its prefix.
+    name = metadata.get("name") or metadata.get("generateName")
+    return [f"{kind.lower()}{'.' + group if group else ''}/{name}"] * count
 
 
 def decoded_objects(stdout):
@@ -111,7 +94,7 @@ def kubectl(path):
         verdict = "refused"
     else:
         verdict = "object-error"  # decoded, but kubectl refuses an object (no kind, no name...)
-    workloads = sorted(filter(None, map(workload_name, decoded_objects(proc.stdout))))
+    workloads = sorted(n for obj in decoded_objects(proc.stdout) for n in workload_names(obj))
     return verdict, workloads, stderr.strip()
 
 
