@@ -710,13 +710,40 @@ fn policy_diff(diff_args: &PolicyDiffArgs) -> Result<u8, Fatal> {
     let (candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let old_scopes = old_plan.scopes(config.as_ref(), &cwd);
     let new_scopes = new_plan.scopes(config.as_ref(), &cwd);
-    let (old_report, new_report) = run::run_pair(
-        &candidates,
-        stdin_text.as_deref(),
-        &old_scopes,
-        &new_scopes,
-        jobs,
-    );
+    let (old_report, new_report) = if renders(args, config.as_ref()) {
+        // Rendered objects exist only after rendering, which is done for each side (the
+        // renderers run twice; the raw files are still read once per side).
+        let mut old_candidates = candidates.clone();
+        let mut new_candidates = candidates;
+        let stdin = stdin_text.as_deref();
+        let old = render_and_run(
+            args,
+            &cwd,
+            config.as_ref(),
+            &old_scopes,
+            &mut old_candidates,
+            stdin,
+            jobs,
+        )?;
+        let new = render_and_run(
+            args,
+            &cwd,
+            config.as_ref(),
+            &new_scopes,
+            &mut new_candidates,
+            stdin,
+            jobs,
+        )?;
+        (old, new)
+    } else {
+        run::run_pair(
+            &candidates,
+            stdin_text.as_deref(),
+            &old_scopes,
+            &new_scopes,
+            jobs,
+        )
+    };
     let changed_scope = old_scopes
         .list
         .iter()
@@ -769,6 +796,25 @@ fn renders(args: &ScanArgs, config: Option<&Config>) -> bool {
         || wanted(RenderMode::Helm, |c| c.render.helm)
 }
 
+/// Render what `--render` / the config asks for (Helm charts, Kustomize roots), then scan
+/// the rest: one report. The rendered charts' files leave `candidates`.
+fn render_and_run(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    scopes: &Scopes<'_, '_>,
+    candidates: &mut discover::Candidates,
+    stdin_text: Option<&str>,
+    jobs: usize,
+) -> Result<Report, Fatal> {
+    let render = render_options(args, config, jobs)?;
+    let rendered = render_helm_roots(args, cwd, config, scopes, candidates, jobs)?;
+    let prepared = binauthz_lint::render::kustomize::prepare(candidates, cwd, scopes, &render);
+    Ok(run::run_with_rendered(
+        candidates, stdin_text, scopes, jobs, rendered, prepared,
+    ))
+}
+
 /// Discover, render, evaluate: the scan of one tree (the work tree, or in PR mode with
 /// rendering the base commit exported to a temporary folder), with `cwd` as given.
 fn evaluate(args: &ScanArgs, cwd: &Path, side: Side<'_>, jobs: usize) -> Result<Evaluated, Fatal> {
@@ -777,17 +823,15 @@ fn evaluate(args: &ScanArgs, cwd: &Path, side: Side<'_>, jobs: usize) -> Result<
     let plan = build_plan(args, &cwd, config.as_ref(), side)?;
     let (mut candidates, stdin_text) = inputs(args, &cwd, config.as_ref(), jobs)?;
     let scopes = plan.scopes(config.as_ref(), &cwd);
-    let render = render_options(args, config.as_ref(), jobs)?;
-    let rendered = render_helm_roots(args, &cwd, config.as_ref(), &scopes, &mut candidates, jobs)?;
-    let prepared = binauthz_lint::render::kustomize::prepare(&candidates, &cwd, &scopes, &render);
-    let mut report = run::run_with_rendered(
-        &candidates,
-        stdin_text.as_deref(),
+    let mut report = render_and_run(
+        args,
+        &cwd,
+        config.as_ref(),
         &scopes,
+        &mut candidates,
+        stdin_text.as_deref(),
         jobs,
-        rendered,
-        prepared,
-    );
+    )?;
     let inputs: Vec<String> = args
         .paths
         .iter()

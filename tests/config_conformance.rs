@@ -148,3 +148,62 @@ fn exceptions_table() {
 fn policy_diff_table() {
     run_table("testdata/conformance/policy-diff.yaml", 14);
 }
+
+/// `policy diff` with `--render kustomize`: the rendered images decide (an `images:`
+/// rewrite into an allowlisted registry), not the raw files.
+#[test]
+fn policy_diff_evaluates_rendered_objects() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!("SKIPPED policy_diff_evaluates_rendered_objects: kubectl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "base/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+    );
+    write("base/kustomization.yaml", "resources: [deploy.yaml]\n");
+    write(
+        "prod/kustomization.yaml",
+        "resources: [../base]\nimages:\n- name: nginx\n  newName: gcr.io/acme/nginx\n",
+    );
+    write(
+        "old.yaml",
+        "globalPolicyEvaluationMode: DISABLE\nadmissionWhitelistPatterns: [{namePattern: \"gcr.io/acme/*\"}]\ndefaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+    );
+    write(
+        "new.yaml",
+        "globalPolicyEvaluationMode: DISABLE\ndefaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}\n",
+    );
+    let diff = |extra: &[&str]| -> Value {
+        let out = Command::cargo_bin("binauthz-lint")
+            .expect("binary")
+            .current_dir(dir.path())
+            .args([
+                "policy", "diff", "old.yaml", "new.yaml", "prod", "base", "--format", "json",
+            ])
+            .args(extra)
+            .output()
+            .expect("run");
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let rendered = diff(&["--render", "kustomize"]);
+    let expected = serde_json::json!({
+        "changes": [{"change": "newly-denied", "images": [{"image": "gcr.io/acme/nginx:1.27"}]}]
+    });
+    common::assert_subset(&expected, &rendered, "rendered");
+    // Raw, `nginx:1.27` is denied by both policies: no change.
+    let raw = diff(&["--render", "none"]);
+    common::assert_subset(&serde_json::json!({"changes": []}), &raw, "raw");
+}
