@@ -196,6 +196,11 @@ pub const RULES: &[RuleMeta] = &[
         "A Kustomization root or Helm chart could not be rendered; see the message for what was checked instead"
     ),
     rule!(
+        "workload-ref",
+        Level::Note,
+        "An Argo Rollout takes its pod template from another workload (spec.workloadRef)"
+    ),
+    rule!(
         "workload-route-inferred",
         Level::Note,
         "A kind binauthz-lint does not know holds a pod spec; its images were evaluated from where it was found"

@@ -137,6 +137,9 @@ pub fn scan_tree(
             continue;
         };
         let extraction = k8s::extract(tree, root, &settings.namespace);
+        if let Some(finding) = workload_ref_note(&source, tree, root, document.index) {
+            result.findings.push(finding);
+        }
         objects += extraction.objects;
         for problem in extraction.problems {
             result.findings.push(source.finding(
@@ -235,6 +238,50 @@ fn kubectl_refusal_message(message: &str) -> String {
     } else {
         format!("invalid YAML: {message}")
     }
+}
+
+/// `workload-ref`: an Argo Rollout with `spec.workloadRef` and no pod template of its own
+/// creates its pods from the referenced workload's template (Argo Rollouts docs,
+/// "Reference Deployment From Rollout"); its images and break-glass are evaluated there,
+/// where that object is written, and nothing is evaluated here.
+fn workload_ref_note(
+    source: &Source<'_>,
+    tree: &Tree,
+    root: NodeId,
+    document: u32,
+) -> Option<Finding> {
+    let api_version = tree.get(root, "apiVersion").and_then(|n| tree.string(n))?;
+    let kind = tree.get(root, "kind").and_then(|n| tree.string(n))?;
+    if kind != "Rollout" || k8s::api_group(api_version) != "argoproj.io" {
+        return None;
+    }
+    let spec = tree.get(root, "spec")?;
+    let (key, reference) = tree.get_entry(spec, "workloadRef")?;
+    if tree.get(spec, "template").is_some_and(|t| !tree.is_null(t)) {
+        return None;
+    }
+    let field = |name: &str| {
+        tree.get(reference, name)
+            .and_then(|n| tree.string(n))
+            .unwrap_or("?")
+            .to_string()
+    };
+    let name = tree
+        .path(root, &["metadata", "name"])
+        .and_then(|n| tree.string(n))
+        .unwrap_or("?");
+    Some(source.finding(
+        "workload-ref",
+        Level::Note,
+        format!(
+            "Rollout `{name}` takes its pod template from {} `{}` (spec.workloadRef): its images and break-glass label are evaluated there, in that object's file; a break-glass label must be on that {}'s pod template (`spec.template.metadata.labels`), not on this Rollout",
+            field("kind"),
+            field("name"),
+            field("kind"),
+        ),
+        tree.span(key),
+        document,
+    ))
 }
 
 fn document_is_object(tree: &Tree, document: u32) -> bool {

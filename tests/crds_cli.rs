@@ -102,3 +102,44 @@ fn every_knative_service_is_denied_under_always_deny() {
         "traffic-splitting/split.yaml"
     );
 }
+
+/// A `workloadRef` Rollout has no pod template of its own: a `workload-ref` note at the key
+/// names the referenced Deployment, which is evaluated where it is written.
+#[test]
+fn a_workload_ref_rollout_is_noted_and_its_deployment_evaluated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("rollout.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\nspec:\n  replicas: 3\n  workloadRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web-deploy\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web-deploy}\nspec:\n  replicas: 0\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+    )
+    .expect("write");
+    let out = Command::cargo_bin("binauthz-lint")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let workloads: Vec<&str> = report["workloads"]
+        .as_array()
+        .expect("workloads")
+        .iter()
+        .filter_map(|w| w["kind"].as_str())
+        .collect();
+    assert_eq!(workloads, ["Deployment"], "{report:#}");
+    let note = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["ruleId"] == "workload-ref")
+        .expect("a workload-ref note");
+    assert_eq!(note["level"], "note");
+    assert_eq!(note["location"]["line"], 6);
+    assert_eq!(note["location"]["column"], 3);
+    assert!(
+        note["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Deployment `web-deploy`")),
+        "{note:#}"
+    );
+}
