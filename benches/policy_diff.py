@@ -14,12 +14,11 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "binauthz-lint")
-GEN = os.path.join(ROOT, "target", "release", "examples", "gen_corpus")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import BIN, GEN, ROOT, wall  # noqa: E402
 
 OLD = """globalPolicyEvaluationMode: ENABLE
 defaultAdmissionRule: {evaluationMode: ALWAYS_ALLOW, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
@@ -28,11 +27,6 @@ NEW = """globalPolicyEvaluationMode: ENABLE
 defaultAdmissionRule: {evaluationMode: ALWAYS_DENY, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG}
 """
 
-
-def wall(cmd):
-    start = time.perf_counter()
-    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main():

@@ -13,12 +13,11 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "binauthz-lint")
-GEN = os.path.join(ROOT, "target", "release", "examples", "gen_corpus")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import BIN, GEN, ROOT, wall  # noqa: E402
 GIT_ENV = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null")
 
 
@@ -28,11 +27,6 @@ def git(cwd, *args):
         cwd=cwd, env=GIT_ENV, check=True, stdout=subprocess.DEVNULL,
     )
 
-
-def wall(cmd, cwd):
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main():
@@ -65,11 +59,11 @@ def main():
         out = os.path.join(tmp, "out.json")
         plain = [BIN, "scan", ".", "--format", "json", "-o", out]
         pr = [BIN, "scan", ".", "--since", "HEAD", "--format", "json", "-o", out]
-        wall(plain, repo)
+        wall(plain, cwd=repo)
         plains, prs = [], []
         for _ in range(args.runs):
-            plains.append(wall(plain, repo))
-            prs.append(wall(pr, repo))
+            plains.append(wall(plain, cwd=repo))
+            prs.append(wall(pr, cwd=repo))
     p, q = statistics.median(plains), statistics.median(prs)
     print(f"| command ({args.files} files in a git repository, median of {args.runs}) | wall |")
     print("|---|---:|")

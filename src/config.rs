@@ -445,6 +445,7 @@ impl ExceptionMatch {
     }
 }
 
+#[derive(Default)]
 struct Parts {
     policy: Option<PathSetting>,
     system_policy: Option<PathSetting>,
@@ -663,20 +664,7 @@ impl<'t> Loader<'t> {
         let root = self.tree.documents.first().and_then(|d| d.root);
         let Some(root) = root.filter(|r| !self.tree.is_null(*r)) else {
             // An empty file is a valid config with every default.
-            return Some(Parts {
-                policy: None,
-                system_policy: None,
-                attestors: None,
-                attestations: None,
-                namespace: None,
-                fail_on: None,
-                exclude: Vec::new(),
-                exclude_matcher: None,
-                clusters: BTreeMap::new(),
-                contexts: Vec::new(),
-                exceptions: Vec::new(),
-                render: RenderSettings::default(),
-            });
+            return Some(Parts::default());
         };
         if self.tree.map(root).is_none() {
             let found = crate::policy::describe(self.tree, root);
@@ -688,20 +676,7 @@ impl<'t> Loader<'t> {
             );
             return None;
         }
-        let mut parts = Parts {
-            policy: None,
-            system_policy: None,
-            attestors: None,
-            attestations: None,
-            namespace: None,
-            fail_on: None,
-            exclude: Vec::new(),
-            exclude_matcher: None,
-            clusters: BTreeMap::new(),
-            contexts: Vec::new(),
-            exceptions: Vec::new(),
-            render: RenderSettings::default(),
-        };
+        let mut parts = Parts::default();
         let mut pending_clusters: Vec<PendingCluster> = Vec::new();
         let mut pending_contexts: Vec<(usize, String, Span)> = Vec::new();
         let mut exception_nodes: Vec<NodeId> = Vec::new();

@@ -157,7 +157,8 @@ pub fn apply(report: &mut Report, config: &Config, today: Date, cwd: &Path, whol
         decisions.push(hit);
     }
 
-    let mut approved_workloads: Vec<(String, String, String, String, String)> = Vec::new();
+    // (file, kind, namespace, name) → the exception approving that workload's break-glass.
+    let mut approved_workloads: HashMap<(String, String, String, String), String> = HashMap::new();
     for (finding, decision) in report.findings.iter_mut().zip(&decisions) {
         let Some(exception) = decision.and_then(|i| config.exceptions.get(i)) else {
             continue;
@@ -178,23 +179,26 @@ pub fn apply(report: &mut Report, config: &Config, today: Date, cwd: &Path, whol
             days_left,
         });
         if let (true, Some(w)) = (finding.rule_id == "breakglass-used", &finding.workload) {
-            approved_workloads.push((
-                finding.location.file.clone(),
-                w.kind.clone(),
-                w.namespace.clone(),
-                w.name.clone(),
-                exception.id.clone(),
-            ));
-        }
-    }
-    for w in &mut report.workloads {
-        if let Some((.., id)) = approved_workloads.iter().find(|(file, kind, ns, name, _)| {
-            *file == w.location.file && *kind == w.kind && *ns == w.namespace && *name == w.name
-        }) {
-            w.approved_by = Some(id.clone());
+            approved_workloads
+                .entry((
+                    finding.location.file.clone(),
+                    w.kind.clone(),
+                    w.namespace.clone(),
+                    w.name.clone(),
+                ))
+                .or_insert_with(|| exception.id.clone());
         }
     }
     if !approved_workloads.is_empty() {
+        for w in &mut report.workloads {
+            let key = (
+                w.location.file.clone(),
+                w.kind.clone(),
+                w.namespace.clone(),
+                w.name.clone(),
+            );
+            w.approved_by = approved_workloads.get(&key).cloned();
+        }
         report.audit_events = crate::audit::events(&report.workloads);
     }
 

@@ -217,6 +217,19 @@ struct PolicyInput {
     explicit: bool,
 }
 
+impl PolicyInput {
+    /// A policy file that loaded.
+    fn loaded(loaded: policy::LoadedPolicy, display: String) -> PolicyInput {
+        PolicyInput {
+            policy: loaded.policy,
+            diagnostics: loaded.diagnostics,
+            display,
+            text: loaded.source_text,
+            explicit: true,
+        }
+    }
+}
+
 /// What one side of a scan is evaluated with: the distinct policies (each loaded once) and
 /// the scopes (top level first, then one per config context).
 struct Plan {
@@ -283,13 +296,7 @@ fn load_one_policy(
         None => policy::load_policy_file(path, &display),
     };
     match loaded {
-        Ok(loaded) => Ok(PolicyInput {
-            policy: loaded.policy,
-            diagnostics: loaded.diagnostics,
-            display,
-            text: loaded.source_text,
-            explicit: true,
-        }),
+        Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
         Err(err) => {
             eprint!("{}", err.render(color));
             let head = matches!(side, Side::Head);
@@ -634,13 +641,7 @@ fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, 
         )));
     };
     match loaded {
-        Ok(loaded) => Ok(PolicyInput {
-            policy: loaded.policy,
-            diagnostics: loaded.diagnostics,
-            display,
-            text: loaded.source_text,
-            explicit: true,
-        }),
+        Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
         Err(err) => {
             eprint!("{}", err.render(color));
             Err(Fatal(format!("{display}: invalid policy")))
@@ -786,14 +787,23 @@ struct Evaluated {
     config: Option<Config>,
 }
 
-/// Whether `--render` or the config asks to run a renderer.
+/// Whether `tool` (Kustomize or Helm) renders: `--render` decides, else the config's
+/// `render:`.
+fn render_wanted(args: &ScanArgs, config: Option<&Config>, tool: RenderMode) -> bool {
+    args.render_flag(tool).unwrap_or_else(|| {
+        config.is_some_and(|c| match tool {
+            RenderMode::Kustomize => c.render.kustomize,
+            RenderMode::Helm => c.render.helm,
+            RenderMode::All => c.render.kustomize || c.render.helm,
+            RenderMode::None => false,
+        })
+    })
+}
+
+/// Whether any renderer runs.
 fn renders(args: &ScanArgs, config: Option<&Config>) -> bool {
-    let wanted = |tool, from_config: fn(&Config) -> bool| {
-        args.render_flag(tool)
-            .unwrap_or_else(|| config.is_some_and(from_config))
-    };
-    wanted(RenderMode::Kustomize, |c| c.render.kustomize)
-        || wanted(RenderMode::Helm, |c| c.render.helm)
+    render_wanted(args, config, RenderMode::Kustomize)
+        || render_wanted(args, config, RenderMode::Helm)
 }
 
 /// Render what `--render` / the config asks for (Helm charts, Kustomize roots), then scan
@@ -957,10 +967,7 @@ fn render_helm_roots(
     jobs: usize,
 ) -> Result<Vec<binauthz_lint::scan::FileResult>, Fatal> {
     use binauthz_lint::render::helm;
-    let wanted = args
-        .render_flag(RenderMode::Helm)
-        .unwrap_or_else(|| config.is_some_and(|c| c.render.helm));
-    if !wanted {
+    if !render_wanted(args, config, RenderMode::Helm) {
         return Ok(Vec::new());
     }
     let roots = helm::chart_roots(candidates);
@@ -998,9 +1005,7 @@ fn render_options(
     jobs: usize,
 ) -> Result<binauthz_lint::render::RenderOptions, Fatal> {
     let mut options = binauthz_lint::render::RenderOptions {
-        kustomize: args
-            .render_flag(RenderMode::Kustomize)
-            .unwrap_or_else(|| config.is_some_and(|c| c.render.kustomize)),
+        kustomize: render_wanted(args, config, RenderMode::Kustomize),
         timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
         jobs,
         ..Default::default()
