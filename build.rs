@@ -48,19 +48,22 @@ fn main() {
             return None;
         }
         // Rebuild when HEAD moves; in a git worktree HEAD and refs live elsewhere.
+        // Cargo reruns a build script on every build when a watched path does not exist, so
+        // only files that exist are watched (`packed-refs` is absent after `git init` and
+        // after some git operations).
         for (flag, file) in [("--git-dir", "HEAD"), ("--git-common-dir", "packed-refs")] {
             if let Some(d) = git(&dir, &["rev-parse", flag]) {
-                println!(
-                    "cargo:rerun-if-changed={}",
-                    dir.join(d).join(file).display()
-                );
+                let watched = dir.join(d).join(file);
+                if watched.exists() {
+                    println!("cargo:rerun-if-changed={}", watched.display());
+                }
             }
         }
         if let Some(d) = git(&dir, &["rev-parse", "--git-common-dir"]) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                dir.join(d).join("refs/heads").display()
-            );
+            let heads = dir.join(d).join("refs/heads");
+            if heads.exists() {
+                println!("cargo:rerun-if-changed={}", heads.display());
+            }
         }
         git(&dir, &["rev-parse", "--short=12", "HEAD"])
     };
