@@ -5,16 +5,16 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use binauthz_lint::baseline::Baseline;
-use binauthz_lint::config::{Config, Date};
-use binauthz_lint::discover;
+use binauthz_lint::compare::baseline::Baseline;
+use binauthz_lint::evaluate::run;
+use binauthz_lint::evaluate::scan::ScanSettings;
+use binauthz_lint::inputs::discover;
 use binauthz_lint::policy::{self, Policy};
 use binauthz_lint::report::paths::{self, RepoPaths};
 use binauthz_lint::report::{self, Report};
 use binauthz_lint::rules::{self, Level};
-use binauthz_lint::run;
-use binauthz_lint::scan::ScanSettings;
-use binauthz_lint::scope::{Scope, Scopes};
+use binauthz_lint::settings::config::{Config, Date};
+use binauthz_lint::settings::scope::{Scope, Scopes};
 use binauthz_lint::yaml::Limits;
 use clap::Parser;
 use cli::{
@@ -118,7 +118,7 @@ fn validate_config(file: Option<&Path>, color: bool) -> u8 {
     };
     let path = match file {
         Some(path) => path.to_path_buf(),
-        None => match binauthz_lint::config::discover(&cwd) {
+        None => match binauthz_lint::settings::config::discover(&cwd) {
             Some(path) => path,
             None => {
                 eprintln!(
@@ -161,7 +161,7 @@ fn validate_config(file: Option<&Path>, color: bool) -> u8 {
 #[derive(Clone, Copy)]
 enum Side<'a> {
     Head,
-    Base(&'a binauthz_lint::prmode::BaseTree),
+    Base(&'a binauthz_lint::compare::prmode::BaseTree),
 }
 
 impl Side<'_> {
@@ -351,9 +351,10 @@ fn build_plan_with(
     };
     let mut fixed_index: Option<usize> = None;
     let color = use_color(args.color, io::stderr().is_terminal());
-    let from_config = |pick: fn(&Config) -> Option<&binauthz_lint::config::PathSetting>| {
-        config.and_then(|c| pick(c).map(|p| p.path.clone()))
-    };
+    let from_config =
+        |pick: fn(&Config) -> Option<&binauthz_lint::settings::config::PathSetting>| {
+            config.and_then(|c| pick(c).map(|p| p.path.clone()))
+        };
     let system_policy = match args
         .system_policy
         .clone()
@@ -405,11 +406,13 @@ fn build_plan_with(
         (None, _) => None,
         (Some(value), Some(config)) => Some(config.resolve_cluster(value).map_err(Fatal)?),
         (Some(value), None) => Some(
-            binauthz_lint::config::resolve_cluster(&Default::default(), value).map_err(|e| {
-                Fatal(format!(
-                    "--cluster: {e} (aliases come from a config file's `clusters:`)"
-                ))
-            })?,
+            binauthz_lint::settings::config::resolve_cluster(&Default::default(), value).map_err(
+                |e| {
+                    Fatal(format!(
+                        "--cluster: {e} (aliases come from a config file's `clusters:`)"
+                    ))
+                },
+            )?,
         ),
     };
     let base_namespace = args
@@ -515,7 +518,7 @@ fn load_config(args: &ScanArgs, cwd: &Path) -> Result<Option<Config>, Fatal> {
     }
     let path = match &args.config {
         Some(path) => path.clone(),
-        None => match binauthz_lint::config::discover(cwd) {
+        None => match binauthz_lint::settings::config::discover(cwd) {
             Some(path) => path,
             None => return Ok(None),
         },
@@ -606,7 +609,7 @@ fn inputs(
             .take(args.max_file_size + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
-        run::decode_text(bytes).ok()
+        binauthz_lint::inputs::read::decode_text(bytes).ok()
     } else {
         None
     };
@@ -621,7 +624,8 @@ fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, 
         let loaded = policy::load_policy_file(file, &display);
         (display, loaded)
     } else if let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) {
-        let repo = binauthz_lint::git::Repo::discover(cwd).map_err(|e| Fatal(e.to_string()))?;
+        let repo =
+            binauthz_lint::inputs::git::Repo::discover(cwd).map_err(|e| Fatal(e.to_string()))?;
         let commit = repo.commit(rev).map_err(|e| Fatal(e.to_string()))?;
         let rel = path.trim_start_matches("./");
         let bytes = repo
@@ -750,7 +754,7 @@ fn policy_diff(diff_args: &PolicyDiffArgs) -> Result<u8, Fatal> {
         .iter()
         .position(|s| s.policy.source() == old_source)
         .unwrap_or(0);
-    let diff = binauthz_lint::policydiff::compare(
+    let diff = binauthz_lint::compare::policydiff::compare(
         old_scopes.get(changed_scope).policy,
         new_scopes.get(changed_scope).policy,
         &old_report,
@@ -759,17 +763,18 @@ fn policy_diff(diff_args: &PolicyDiffArgs) -> Result<u8, Fatal> {
     let paths = RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd));
     write_to(args.output.as_deref(), |out| match args.format {
         Format::Json => {
-            let document = binauthz_lint::policydiff::document(&diff, &old_source, &new_source);
+            let document =
+                binauthz_lint::compare::policydiff::document(&diff, &old_source, &new_source);
             serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }
-        Format::Github => binauthz_lint::policydiff::render_github(&diff, &paths, out),
-        _ => binauthz_lint::policydiff::render_human(&diff, out),
+        Format::Github => binauthz_lint::compare::policydiff::render_github(&diff, &paths, out),
+        _ => binauthz_lint::compare::policydiff::render_human(&diff, out),
     })?;
     let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty());
     if let (Format::Github, Some(path)) = (args.format, summary) {
         append_to(Path::new(&path), |out| {
-            binauthz_lint::policydiff::render_step_summary(&diff, out)
+            binauthz_lint::compare::policydiff::render_step_summary(&diff, out)
         })?;
     }
     let failed = diff.fails();
@@ -819,7 +824,8 @@ fn render_and_run(
 ) -> Result<Report, Fatal> {
     let render = render_options(args, config, jobs)?;
     let rendered = render_helm_roots(args, cwd, config, scopes, candidates, jobs)?;
-    let prepared = binauthz_lint::render::kustomize::prepare(candidates, cwd, scopes, &render);
+    let prepared =
+        binauthz_lint::inputs::render::kustomize::prepare(candidates, cwd, scopes, &render);
     Ok(run::run_with_rendered(
         candidates, stdin_text, scopes, jobs, rendered, prepared,
     ))
@@ -889,7 +895,7 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
     if let Some(config) = &config {
         let today = args.today.unwrap_or_else(Date::today_utc);
         let whole_tree = covers_folder(&args.paths, &cwd, &config.dir);
-        binauthz_lint::exceptions::apply(&mut report, config, today, &cwd, whole_tree);
+        binauthz_lint::settings::exceptions::apply(&mut report, config, today, &cwd, whole_tree);
     }
     report.assign_fingerprints(&context.paths);
     if let Some(rev) = args.since.as_deref().filter(|rev| *rev != "none") {
@@ -901,10 +907,10 @@ fn scan(args: &ScanArgs) -> Result<u8, Fatal> {
         base_report.assign_fingerprints(&context.paths);
         Baseline::from_report(&base_report).apply(&mut report);
         let policy_display = plan.top_policy_display();
-        binauthz_lint::baseline::explain_new(
+        binauthz_lint::compare::baseline::explain_new(
             &mut report,
             &base_report,
-            binauthz_lint::baseline::SideChanges {
+            binauthz_lint::compare::baseline::SideChanges {
                 policy_changed,
                 config_changed,
                 policy_display: &policy_display,
@@ -965,8 +971,8 @@ fn render_helm_roots(
     scopes: &Scopes<'_, '_>,
     candidates: &mut discover::Candidates,
     jobs: usize,
-) -> Result<Vec<binauthz_lint::scan::FileResult>, Fatal> {
-    use binauthz_lint::render::helm;
+) -> Result<Vec<binauthz_lint::evaluate::scan::FileResult>, Fatal> {
+    use binauthz_lint::inputs::render::helm;
     if !render_wanted(args, config, RenderMode::Helm) {
         return Ok(Vec::new());
     }
@@ -1003,8 +1009,8 @@ fn render_options(
     args: &ScanArgs,
     config: Option<&Config>,
     jobs: usize,
-) -> Result<binauthz_lint::render::RenderOptions, Fatal> {
-    let mut options = binauthz_lint::render::RenderOptions {
+) -> Result<binauthz_lint::inputs::render::RenderOptions, Fatal> {
+    let mut options = binauthz_lint::inputs::render::RenderOptions {
         kustomize: render_wanted(args, config, RenderMode::Kustomize),
         timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
         jobs,
@@ -1089,7 +1095,7 @@ fn scan_base_rendered(
     head_plan: &Plan,
     jobs: usize,
 ) -> Result<(Report, bool, bool), Fatal> {
-    let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
+    let base = binauthz_lint::compare::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
     let export = base
         .export(args.max_file_size)
@@ -1150,7 +1156,7 @@ fn scan_base(
     head_config: Option<&Config>,
     head_plan: &Plan,
 ) -> Result<(Report, bool, bool), Fatal> {
-    let base = binauthz_lint::prmode::BaseTree::open(rev, &args.paths, cwd)
+    let base = binauthz_lint::compare::prmode::BaseTree::open(rev, &args.paths, cwd)
         .map_err(|e| Fatal(e.to_string()))?;
     let side = Side::Base(&base);
     // A config inside the repository is read per side; one the change adds means the base

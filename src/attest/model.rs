@@ -12,14 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use base64::Engine as _;
-
 use super::AttestInputError;
 use super::digest::resource_uri_digest;
 use super::payload::check_payload;
 use super::pgp::{PgpKey, PgpVerified};
 use super::tree::{Node, Value, parse_documents};
-use super::verify::{self, Algorithm, Failure, PkixKey};
+use super::verify::{self, Algorithm, Failure, PkixKey, decode_base64};
 
 /// Gives every loaded key a process-unique number, so verification results can be cached
 /// per (occurrence, signature, key) even when several attestor sets are in use.
@@ -689,28 +687,6 @@ fn candidate_keys<'a>(
         })
         .unwrap_or_default();
     Err(format!("key id {id} is not a key of this attestor{hint}"))
-}
-
-/// Base64 in any of the alphabets the APIs and gcloud print (A25): standard or URL-safe,
-/// padded or not, with line breaks or not.
-pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    const ENGINE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
-    );
-    let normalized: String = text
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            other => other,
-        })
-        .collect();
-    ENGINE
-        .decode(normalized.trim_end_matches('='))
-        .map_err(|e| e.to_string())
 }
 
 fn base64_field(node: &Node, key: &str, file: &str) -> Result<Option<Vec<u8>>, AttestInputError> {

@@ -176,7 +176,7 @@ fn pem_body(pem: &str) -> Result<Vec<u8>, String> {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    super::model::decode_base64(&body).map_err(|e| format!("publicKeyPem body is not base64: {e}"))
+    decode_base64(&body).map_err(|e| format!("publicKeyPem body is not base64: {e}"))
 }
 
 fn decode_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> PkixKey {
@@ -339,6 +339,28 @@ fn rsa_verify(
         }
     };
     if ok { Ok(()) } else { Err(Failure::Mismatch) }
+}
+
+/// Base64 in any of the alphabets the APIs and gcloud print (A25): standard or URL-safe,
+/// padded or not, with line breaks or not.
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    const ENGINE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+    );
+    let normalized: String = text
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            other => other,
+        })
+        .collect();
+    ENGINE
+        .decode(normalized.trim_end_matches('='))
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! except the message, which names the image.
 
 use crate::attest::AttestationOutcome;
-use crate::decision::{AttestorResult, Decision, ImageDecision, PodContext, Reason};
+use crate::policy::decision::{AttestorResult, Decision, ImageDecision, PodContext, Reason};
 
 use super::{AdmissionRule, AllowPattern, EvaluationMode, GlobalMode, Policy};
 
@@ -183,7 +183,7 @@ mod tests {
     fn has_digest(image: &str) -> bool {
         crate::attest::image_digest(image).is_some()
     }
-    use crate::decision::Enforcement;
+    use crate::policy::decision::Enforcement;
     use crate::policy::load_policy_str;
 
     const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

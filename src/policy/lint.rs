@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::decision::{PodContext, PolicyRef};
+use crate::policy::decision::{PodContext, PolicyRef};
 use crate::yaml::{Pos, Span};
 
 use super::{Policy, PolicyDiagnostic, RuleKind, Severity};

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use crate::decision::{Enforcement, PolicyRef};
+use crate::policy::decision::{Enforcement, PolicyRef};
 use crate::yaml::{self, Limits, NodeId, Pos, ScalarKind, Span, Style, Tree};
 
 use super::pattern::Pattern;

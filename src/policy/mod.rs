@@ -11,6 +11,7 @@ mod eval;
 mod lint;
 mod load;
 pub(crate) use load::{describe, suggest};
+pub mod decision;
 pub mod pattern;
 mod render;
 mod system;
@@ -18,7 +19,7 @@ mod system;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::decision::{Enforcement, PolicyRef};
+use crate::policy::decision::{Enforcement, PolicyRef};
 use crate::yaml::Span;
 
 pub(crate) use load::distance;

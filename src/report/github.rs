@@ -6,7 +6,7 @@
 
 use super::paths::{RepoPaths, Resolved};
 use super::{Finding, Report};
-use crate::decision::Decision;
+use crate::policy::decision::Decision;
 use crate::rules::{self, Level};
 use std::collections::BTreeMap;
 use std::io::{self, Write};

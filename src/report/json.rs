@@ -84,8 +84,8 @@ fn element<T: Serialize>(item: &T) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::scan::{ScanSettings, scan_text};
     use crate::policy::Policy;
-    use crate::scan::{ScanSettings, scan_text};
 
     #[test]
     fn identical_to_serde_json_pretty() {
@@ -96,7 +96,7 @@ mod tests {
             let results = (0..files)
                 .map(|i| scan_text(&format!("f{i}.yaml"), manifest, &settings, &policy))
                 .collect();
-            let report = crate::run::assemble(results, &policy);
+            let report = crate::evaluate::run::assemble(results, &policy);
             let mut ours = Vec::new();
             render(&report, &mut ours).expect("render");
             let mut expected = serde_json::to_vec_pretty(&report).expect("serde");

@@ -2,6 +2,7 @@
 //!
 //! Every renderer is a function of [`Report`]; the JSON shape is the frozen contract (§2).
 
+pub mod audit;
 pub mod concise;
 pub mod fingerprint;
 pub mod github;
@@ -10,10 +11,27 @@ pub mod json;
 pub mod paths;
 pub mod sarif;
 
-use crate::decision::ImageDecision;
+use crate::policy::decision::ImageDecision;
 use crate::rules::Level;
 use serde::Serialize;
 use std::cmp::Ordering;
+
+/// Why a finding is approved (JSON `findings[].suppression`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suppression {
+    pub exception_id: String,
+    pub reason: String,
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
+    /// `YYYY-MM-DD`, valid through that day (UTC).
+    pub expires: String,
+    /// The entry in the config file.
+    pub location: Location,
+    /// Days from today to `expires` (0 = expires today); for the human table.
+    #[serde(skip)]
+    pub days_left: i64,
+}
 
 /// A place in a scanned file. Lines and columns are 1-based (columns in code points);
 /// `document` is the 0-based YAML document index.
@@ -111,7 +129,7 @@ pub struct Finding {
     pub baseline_cause: Option<&'static str>,
     /// Approved by a live exception of the config (contract §7): the finding is a note.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<crate::exceptions::Suppression>,
+    pub suppression: Option<Suppression>,
     /// `container`, `initContainer` or `ephemeralContainer` for image findings.
     #[serde(skip)]
     pub container_type: Option<&'static str>,
@@ -334,7 +352,7 @@ pub struct Report {
 /// One row of the "approved exceptions" table (human output, step summary).
 pub struct ApprovedUse<'a> {
     pub finding: &'a Finding,
-    pub suppression: &'a crate::exceptions::Suppression,
+    pub suppression: &'a Suppression,
     /// `Kind name (namespace)`, or the file for findings without a workload.
     pub what: String,
 }

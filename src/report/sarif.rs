@@ -759,7 +759,7 @@ fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
             let overridden: Vec<Value> = workload
                 .images
                 .iter()
-                .filter(|i| i.verdict.decision == crate::decision::Decision::Deny)
+                .filter(|i| i.verdict.decision == crate::policy::decision::Decision::Deny)
                 .map(|i| {
                     json!({
                         "container": i.container,

@@ -1,7 +1,7 @@
 //! `policy diff OLD NEW` (contract §10, §11.8): what a policy change does to every workload of
 //! a tree — the same evaluator, two policies, one parse — and which rules changed.
 
-use crate::decision::{Enforcement, ImageDecision};
+use crate::policy::decision::{Enforcement, ImageDecision};
 use crate::policy::{AdmissionRule, EvaluationMode, GlobalMode, Policy, RuleKind};
 use crate::report::{Location, PolicyDecision, Report, WorkloadReport};
 use serde::Serialize;
@@ -274,8 +274,8 @@ struct ImageDocument<'a> {
 
 #[derive(Serialize)]
 struct Verdict<'a> {
-    decision: crate::decision::Decision,
-    reason: crate::decision::Reason,
+    decision: crate::policy::decision::Decision,
+    reason: crate::policy::decision::Reason,
     rule: Option<&'a str>,
 }
 
@@ -333,7 +333,7 @@ pub fn document<'a>(diff: &'a Diff<'a>, old_source: &'a str, new_source: &'a str
 
 fn decision_text(v: &ImageDecision) -> String {
     let enforcement = match (v.decision, v.enforcement) {
-        (crate::decision::Decision::Deny, Some(Enforcement::Dryrun)) => " (dry-run)",
+        (crate::policy::decision::Decision::Deny, Some(Enforcement::Dryrun)) => " (dry-run)",
         _ => "",
     };
     format!(

@@ -3,32 +3,15 @@
 //! report, so the audit trail keeps every approved break-glass visible); entries that expire,
 //! are about to, or match nothing become findings at the entry.
 
-use crate::config::{Config, Date, Exception};
+pub use crate::report::Suppression;
 use crate::report::{Finding, Location, Report, WorkloadReport};
 use crate::rules::Level;
-use serde::Serialize;
+use crate::settings::config::{Config, Date, Exception};
 use std::collections::HashMap;
 use std::path::Path;
 
 /// Days before `expires` from which an entry is reported as expiring.
 pub const EXPIRING_WITHIN_DAYS: i64 = 7;
-
-/// Why a finding is approved (JSON `findings[].suppression`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Suppression {
-    pub exception_id: String,
-    pub reason: String,
-    pub owner: Option<String>,
-    pub ticket: Option<String>,
-    /// `YYYY-MM-DD`, valid through that day (UTC).
-    pub expires: String,
-    /// The entry in the config file.
-    pub location: Location,
-    /// Days from today to `expires` (0 = expires today); for the human table.
-    #[serde(skip)]
-    pub days_left: i64,
-}
 
 /// The identity of the workload behind a finding, as exceptions match it.
 struct Subject<'a> {
@@ -62,7 +45,7 @@ fn matches(exception: &Exception, finding: &Finding, subject: &Subject<'_>) -> b
             subject
                 .images
                 .iter()
-                .any(|image| crate::config::ExceptionMatch::image_matches(prefix, image))
+                .any(|image| crate::settings::config::ExceptionMatch::image_matches(prefix, image))
         })
 }
 
@@ -199,7 +182,7 @@ pub fn apply(report: &mut Report, config: &Config, today: Date, cwd: &Path, whol
             );
             w.approved_by = approved_workloads.get(&key).cloned();
         }
-        report.audit_events = crate::audit::events(&report.workloads);
+        report.audit_events = crate::report::audit::events(&report.workloads);
     }
 
     for (exception, count) in config.exceptions.iter().zip(&used) {

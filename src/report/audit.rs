@@ -1,7 +1,7 @@
 //! Audit events shaped like the Cloud Audit Logs entries GKE writes for break-glass and
 //! dry-run admissions (contract §4), so log-based alerts can be tested offline.
 
-use crate::decision::Decision;
+use crate::policy::decision::Decision;
 use crate::report::{PolicyDecision, WorkloadReport};
 use serde_json::{Map, Value, json};
 

@@ -2,11 +2,11 @@
 //! in full, from git objects, so that its findings can be compared with the work tree's by
 //! fingerprint v1. Nothing is checked out and nothing is written into the repository.
 
-use crate::discover;
-use crate::git::{GitError, Repo};
+use crate::evaluate::scan::{self, FileResult};
+use crate::inputs::discover;
+use crate::inputs::git::{GitError, Repo};
 use crate::report::Report;
-use crate::scan::{self, FileResult};
-use crate::scope::Scopes;
+use crate::settings::scope::Scopes;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -208,11 +208,11 @@ impl BaseTree {
             })
             .collect();
         let tree = CommitFiles::new(self, &files);
-        let prepared = crate::render::kustomize::prepare_with(
+        let prepared = crate::inputs::render::kustomize::prepare_with(
             &candidates,
             cwd,
             scopes,
-            &crate::render::RenderOptions::default(),
+            &crate::inputs::render::RenderOptions::default(),
             &tree,
         );
         let (small, large): (Vec<_>, Vec<_>) = selected
@@ -230,7 +230,7 @@ impl BaseTree {
                 let abs = top.join(&file.path);
                 let index = scopes.index_for(Some(&abs));
                 let scope = scopes.get(index);
-                let result = match crate::run::decode_text(bytes) {
+                let result = match crate::inputs::read::decode_text(bytes) {
                     _ if scopes.config.is_some_and(|c| c.is_excluded(&abs)) => {
                         FileResult::skipped(&shown, "excluded")
                     }
@@ -255,7 +255,7 @@ impl BaseTree {
             results.push((shown, result));
         }
         results.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(crate::run::assemble_prepared(
+        Ok(crate::evaluate::run::assemble_prepared(
             results.into_iter().map(|(_, r)| r).collect(),
             scopes.top().policy,
             prepared,
@@ -273,7 +273,7 @@ struct CommitFiles<'a> {
 }
 
 impl<'a> CommitFiles<'a> {
-    fn new(base: &'a BaseTree, listed: &[crate::git::TreeFile]) -> CommitFiles<'a> {
+    fn new(base: &'a BaseTree, listed: &[crate::inputs::git::TreeFile]) -> CommitFiles<'a> {
         let files: BTreeSet<String> = listed.iter().map(|f| f.path.clone()).collect();
         let mut dirs: BTreeSet<String> = BTreeSet::new();
         dirs.insert(String::new());
@@ -298,7 +298,7 @@ impl<'a> CommitFiles<'a> {
     }
 }
 
-impl crate::render::Files for CommitFiles<'_> {
+impl crate::inputs::render::Files for CommitFiles<'_> {
     fn key(&self, path: &Path) -> PathBuf {
         crate::report::paths::normalize(path)
     }
@@ -317,6 +317,6 @@ impl crate::render::Files for CommitFiles<'_> {
         if bytes.len() as u64 > max {
             return None;
         }
-        crate::run::decode_text(bytes).ok()
+        crate::inputs::read::decode_text(bytes).ok()
     }
 }

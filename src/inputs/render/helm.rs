@@ -9,11 +9,11 @@
 //! because that is the file a reviewer can change; the rendered values (an image from
 //! `values.yaml`) stay in the messages.
 
-use crate::discover::{Candidate, Candidates, display_path};
+use crate::evaluate::scan::{self, FileResult, ScanSettings};
+use crate::inputs::discover::{Candidate, Candidates, display_path};
 use crate::policy::Policy;
 use crate::report::{Finding, Location};
 use crate::rules::Level;
-use crate::scan::{self, FileResult, ScanSettings};
 use crate::yaml::{self, Limits};
 use std::collections::BTreeMap;
 use std::io::Read;

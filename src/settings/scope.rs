@@ -2,10 +2,10 @@
 //! scanned file's workloads are evaluated with. Without a config file there is one scope;
 //! with one, scope 0 is the config's top level and scope `i + 1` is context `i`.
 
-use crate::config::Config;
+use crate::evaluate::scan::{FileResult, ScanSettings};
 use crate::policy::Policy;
 use crate::report::{ScopeInfo, WorkloadReport};
-use crate::scan::{FileResult, ScanSettings};
+use crate::settings::config::Config;
 use std::path::{Path, PathBuf};
 
 /// The settings one group of files is evaluated with.

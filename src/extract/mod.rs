@@ -5,6 +5,15 @@
 
 pub mod routes;
 
+pub const LABEL_KEY: &str = "image-policy.k8s.io/break-glass";
+pub const LEGACY_ANNOTATION_KEY: &str = "alpha.image-policy.k8s.io/break-glass";
+
+/// The keys whose values the break-glass rules check (`breakglass-ineffective` reports an
+/// unquoted or non-`"true"` value); other validators leave these keys alone.
+pub fn validates_value(key: &str) -> bool {
+    key == LABEL_KEY || key == LEGACY_ANNOTATION_KEY
+}
+
 use crate::yaml::{NodeId, Span, Tree};
 pub use routes::{
     ContainerSource, LabelSource, POD_SPEC_CONTAINERS, POD_TEMPLATE_ROUTES, PodRoute,
@@ -808,7 +817,7 @@ fn check_string_maps(tree: &Tree, meta: NodeId, problems: &mut Vec<Problem>) {
         }
         for (key, value) in tree.entries(map) {
             let key_text = tree.scalar(key).unwrap_or("");
-            if crate::breakglass::validates_value(key_text) {
+            if validates_value(key_text) {
                 continue;
             }
             if tree.string(value).is_some() {

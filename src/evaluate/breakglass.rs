@@ -4,11 +4,10 @@
 //! workloads), the value must be exactly `"true"`, the current key is a label and the legacy
 //! key an annotation. Markers of other systems (kritis) are not Binary Authorization's.
 
-use crate::k8s::Workload;
+use crate::extract::Workload;
+pub use crate::extract::{LABEL_KEY, LEGACY_ANNOTATION_KEY, validates_value};
 use crate::yaml::{NodeId, ScalarKind, Span, Tree};
 
-pub const LABEL_KEY: &str = "image-policy.k8s.io/break-glass";
-pub const LEGACY_ANNOTATION_KEY: &str = "alpha.image-policy.k8s.io/break-glass";
 pub const KRITIS_KEY: &str = "kritis.grafeas.io/breakglass";
 
 /// What kind of map a marker sits in.
@@ -139,12 +138,6 @@ fn scan_metadata(
             }
         }
     }
-}
-
-/// The keys whose values the break-glass rules check (`breakglass-ineffective` reports an
-/// unquoted or non-`"true"` value); other validators leave these keys alone.
-pub fn validates_value(key: &str) -> bool {
-    key == LABEL_KEY || key == LEGACY_ANNOTATION_KEY
 }
 
 fn looks_like_breakglass(key: &str) -> bool {

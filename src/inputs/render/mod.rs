@@ -9,8 +9,8 @@
 pub mod helm;
 pub mod kustomize;
 
+use crate::evaluate::scan::FileResult;
 use crate::report::Finding;
-use crate::scan::FileResult;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,7 +87,7 @@ impl Files for Disk {
     }
 
     fn read(&self, path: &Path, max: u64) -> Option<String> {
-        crate::run::read_file(path, max).ok()
+        crate::inputs::read::read_file(path, max).ok()
     }
 
     fn is_disk(&self) -> bool {

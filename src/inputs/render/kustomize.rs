@@ -9,13 +9,13 @@
 //! be traced back to the file and line it came from. The user's tree is never written to.
 
 use super::{Disk, Files, Prepared, RenderOptions};
-use crate::discover::{Candidate, Candidates};
+use crate::evaluate::scan::{self, FileResult, Source};
+use crate::inputs::discover::{Candidate, Candidates};
 use crate::report::fingerprint::image_repository;
 use crate::report::paths::normalize;
 use crate::report::{Finding, Location, Related};
 use crate::rules::Level;
-use crate::scan::{self, FileResult, Source};
-use crate::scope::Scopes;
+use crate::settings::scope::Scopes;
 use crate::yaml::{self, Limits, NodeId, Pos, Span, Tree};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -311,7 +311,7 @@ pub fn prepare_with(
         display_of
             .get(path)
             .cloned()
-            .unwrap_or_else(|| crate::discover::display_path(path, &canonical_cwd))
+            .unwrap_or_else(|| crate::inputs::discover::display_path(path, &canonical_cwd))
     };
     let mut catalog = Catalog {
         kustomizations: BTreeMap::new(),
@@ -345,7 +345,7 @@ pub fn prepare_with(
             dir: dir.clone(),
             file: k.file.clone(),
             display: display(&k.file),
-            folder: crate::discover::display_path(dir, &canonical_cwd),
+            folder: crate::inputs::discover::display_path(dir, &canonical_cwd),
             dirs,
             files,
         });
@@ -961,7 +961,8 @@ fn evaluate_rendered(
             continue;
         };
         if !texts.contains_key(&path) {
-            let Ok(text) = crate::run::read_file(&path, scope.settings.max_file_size) else {
+            let Ok(text) = crate::inputs::read::read_file(&path, scope.settings.max_file_size)
+            else {
                 continue;
             };
             texts.insert(path.clone(), text);
@@ -986,7 +987,7 @@ fn evaluate_rendered(
             });
             for patch in &k.patch_files {
                 let path = canonical(&k.dir.join(patch));
-                if let Ok(text) = crate::run::read_file(&path, MAX_KUSTOMIZATION_SIZE) {
+                if let Ok(text) = crate::inputs::read::read_file(&path, MAX_KUSTOMIZATION_SIZE) {
                     entry_files.push(EntryFile {
                         display: display(&path),
                         text,

@@ -1,46 +1,16 @@
 //! The scan pipeline: candidates → parallel per-file work → deterministic merge → report.
 
-use crate::discover::{self, Candidate, Candidates};
+use crate::evaluate::scan::{self, FileResult};
+use crate::inputs::discover::{self, Candidate, Candidates};
+use crate::inputs::read::read_file;
 use crate::policy::Policy;
 use crate::report::{Finding, Location, Report, Skipped};
 use crate::rules::Level;
-use crate::scan::{self, FileResult};
-use crate::scope::Scopes;
+use crate::settings::scope::Scopes;
 use rayon::prelude::*;
-use std::io::Read;
-use std::path::Path;
 
 /// Worker stacks: generous, so that even the deepest YAML the limits allow never overflows.
 const WORKER_STACK: usize = 16 * 1024 * 1024;
-
-/// Read one candidate file, or say why it is skipped.
-pub fn read_file(path: &Path, max_size: u64) -> Result<String, &'static str> {
-    let file = std::fs::File::open(path).map_err(|_| "unreadable")?;
-    let meta = file.metadata().map_err(|_| "unreadable")?;
-    if !meta.is_file() {
-        return Err("not-a-regular-file");
-    }
-    if meta.len() > max_size {
-        return Err("too-large");
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // `take` guards against a file that grows while we read it.
-    file.take(max_size + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|_| "unreadable")?;
-    if bytes.len() as u64 > max_size {
-        return Err("too-large");
-    }
-    decode_text(bytes)
-}
-
-/// Bytes → text, or the reason it is not a text manifest.
-pub fn decode_text(bytes: Vec<u8>) -> Result<String, &'static str> {
-    if bytes.contains(&0) {
-        return Err("binary");
-    }
-    String::from_utf8(bytes).map_err(|_| "not-utf8")
-}
 
 /// The text of one candidate, or the result that says why it is not scanned.
 fn read_candidate(
@@ -82,16 +52,16 @@ fn process_candidate(
     let scope = scopes.get(index);
     // `helm template … | binauthz-lint scan -`: findings go to the template files.
     if let (Candidate::Stdin, Some(t)) = (candidate, stdin_text)
-        && crate::render::helm::has_source_comments(t)
+        && crate::inputs::render::helm::has_source_comments(t)
     {
-        let resolve = crate::render::helm::resolve_from_cwd(&scopes.cwd);
-        let mut result = crate::render::helm::scan_stream(
+        let resolve = crate::inputs::render::helm::resolve_from_cwd(&scopes.cwd);
+        let mut result = crate::inputs::render::helm::scan_stream(
             display,
             t,
             &scope.settings,
             scope.policy,
             &resolve,
-            crate::render::helm::Fallback::Stream,
+            crate::inputs::render::helm::Fallback::Stream,
         );
         scopes.stamp(index, &mut result);
         return result;
@@ -167,7 +137,7 @@ pub fn run(
         scopes,
         jobs,
         Vec::new(),
-        crate::render::Prepared::default(),
+        crate::inputs::render::Prepared::default(),
     )
 }
 
@@ -181,7 +151,7 @@ pub fn run_with_rendered(
     scopes: &Scopes<'_, '_>,
     jobs: usize,
     rendered: Vec<FileResult>,
-    prepared: crate::render::Prepared,
+    prepared: crate::inputs::render::Prepared,
 ) -> Report {
     let remaining: Candidates;
     let to_read = if prepared.replaced.is_empty() {
@@ -216,7 +186,7 @@ pub fn run_with_rendered(
 pub fn assemble_prepared(
     mut results: Vec<FileResult>,
     policy: &Policy,
-    prepared: crate::render::Prepared,
+    prepared: crate::inputs::render::Prepared,
 ) -> Report {
     if !prepared.replaced.is_empty() {
         results.retain(|r| !prepared.replaced.contains_key(&r.display));
@@ -350,7 +320,7 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
             Location::file_start(&first),
         ));
     }
-    report.audit_events = crate::audit::events(&report.workloads);
+    report.audit_events = crate::report::audit::events(&report.workloads);
     report.finish();
     report
 }
@@ -457,9 +427,9 @@ pub fn lint_policy_usage(
             )
         })
         .count();
-    let contexts: Vec<crate::decision::PodContext<'_>> = workloads
+    let contexts: Vec<crate::policy::decision::PodContext<'_>> = workloads
         .iter()
-        .map(|w| crate::decision::PodContext {
+        .map(|w| crate::policy::decision::PodContext {
             cluster: w.cluster.as_deref(),
             namespace: &w.namespace,
             service_account: &w.service_account,

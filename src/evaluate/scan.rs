@@ -1,9 +1,11 @@
 //! Per-file work: parse → extract → evaluate → findings. Pure: text in, results out.
 
-use crate::breakglass::{self, Marker};
-use crate::decision::{Decision, Enforcement, ImageDecision, PodContext, PolicyRef, Reason};
-use crate::k8s::{self, Workload};
+use crate::evaluate::breakglass::{self, Marker};
+use crate::extract::{self, Workload};
 use crate::policy::Policy;
+use crate::policy::decision::{
+    Decision, Enforcement, ImageDecision, PodContext, PolicyRef, Reason,
+};
 use crate::report::{
     Breakglass, BreakglassSource, Finding, ImageReport, Location, PolicyDecision, Related,
     WorkloadReport,
@@ -136,7 +138,7 @@ pub fn scan_tree(
         let Some(root) = document.root else {
             continue;
         };
-        let extraction = k8s::extract(tree, root, &settings.namespace);
+        let extraction = extract::extract(tree, root, &settings.namespace);
         if let Some(finding) = workload_ref_note(&source, tree, root, document.index) {
             result.findings.push(finding);
         }
@@ -252,7 +254,7 @@ fn workload_ref_note(
 ) -> Option<Finding> {
     let api_version = tree.get(root, "apiVersion").and_then(|n| tree.string(n))?;
     let kind = tree.get(root, "kind").and_then(|n| tree.string(n))?;
-    if kind != "Rollout" || k8s::api_group(api_version) != "argoproj.io" {
+    if kind != "Rollout" || extract::api_group(api_version) != "argoproj.io" {
         return None;
     }
     let spec = tree.get(root, "spec")?;
@@ -289,7 +291,7 @@ fn document_is_object(tree: &Tree, document: u32) -> bool {
         .iter()
         .find(|d| d.index == document)
         .and_then(|d| d.root)
-        .is_some_and(|root| k8s::is_object(tree, root))
+        .is_some_and(|root| extract::is_object(tree, root))
 }
 
 /// The pods' labels (or annotations) from every block they come from; a later block wins.
@@ -353,7 +355,7 @@ fn evaluate_workload(
         kind: workload.object.kind.clone(),
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
-        api_group: k8s::api_group(&workload.object.api_version).to_string(),
+        api_group: extract::api_group(&workload.object.api_version).to_string(),
         // A detected pod spec is identified by where it was found.
         route: match &workload.detected_at {
             Some((path, _)) => format!("{}:{path}", workload.route),
