@@ -10,6 +10,7 @@
 //! policy diff) → `report` (model and renderers); `rules` is the registry of finding ids.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod app;
 pub mod attest;
 pub mod compare;
 pub mod evaluate;

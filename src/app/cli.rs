@@ -182,7 +182,7 @@ pub struct ScanArgs {
     /// The date exceptions are judged on (`YYYY-MM-DD`, for reproducible runs) [default:
     /// today in UTC].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub today: Option<binauthz_lint::settings::config::Date>,
+    pub today: Option<crate::settings::config::Date>,
     /// SARIF: `omit` findings approved by an exception (default), or `include` them with
     /// `suppressions` (kind external, status accepted).
     #[arg(long, value_enum, default_value_t = SarifSuppressed::Omit)]
@@ -250,8 +250,8 @@ fn parse_cluster(value: &str) -> Result<String, String> {
     }
 }
 
-fn parse_date(value: &str) -> Result<binauthz_lint::settings::config::Date, String> {
-    binauthz_lint::settings::config::Date::parse(value)
+fn parse_date(value: &str) -> Result<crate::settings::config::Date, String> {
+    crate::settings::config::Date::parse(value)
         .ok_or_else(|| format!("`{value}` is not a date YYYY-MM-DD"))
 }
 

@@ -1,0 +1,421 @@
+//! Settings resolution for one side of a scan: flags > context > config top level >
+//! default, resolved into a [`Plan`] (the distinct policies, each loaded once, and one scope
+//! per config context), for the work tree or the PR-mode base commit.
+
+use super::cli::{Format, ScanArgs};
+use super::output::{append_to, write_to};
+use super::{Environment, Fatal};
+use crate::compare::prmode::BaseTree;
+use crate::evaluate::scan::ScanSettings;
+use crate::inputs::discover;
+use crate::policy::{self, Policy};
+use crate::report;
+use crate::report::paths::{self, RepoPaths};
+use crate::settings::config::Config;
+use crate::settings::scope::{Scope, Scopes};
+use crate::yaml::Limits;
+use std::io::Write;
+use std::path::Path;
+
+/// Which tree settings files are read for: the work tree, or the PR-mode base commit.
+#[derive(Clone, Copy)]
+pub(super) enum Side<'a> {
+    Head,
+    Base(&'a BaseTree),
+}
+
+impl Side<'_> {
+    /// The base commit's text of a file inside the repository. `None` means: read the work
+    /// tree's file (the head side, a file outside the repository, or one the change adds —
+    /// then the base is judged by the new file).
+    pub fn base_text(self, path: &Path, cwd: &Path) -> Result<Option<String>, Fatal> {
+        Ok(match self.lookup(path, cwd)? {
+            BaseFile::Text(text) => Some(text),
+            BaseFile::Outside | BaseFile::Absent => None,
+        })
+    }
+
+    pub fn lookup(self, path: &Path, cwd: &Path) -> Result<BaseFile, Fatal> {
+        let Side::Base(base) = self else {
+            return Ok(BaseFile::Outside);
+        };
+        let Some(rel) = base.relative(path, cwd) else {
+            return Ok(BaseFile::Outside);
+        };
+        match base.read(&rel).map_err(|e| Fatal::new(e.to_string()))? {
+            Some(bytes) => String::from_utf8(bytes)
+                .map(BaseFile::Text)
+                .map_err(|_| Fatal::new(format!("{rel} at the base commit is not UTF-8 text"))),
+            None => Ok(BaseFile::Absent),
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Side::Head => "",
+            Side::Base(_) => " (at the base commit)",
+        }
+    }
+}
+
+/// A settings file as the base commit has it.
+pub(super) enum BaseFile {
+    /// Outside the repository (or the head side): both sides share the work tree's file.
+    Outside,
+    /// Inside the repository, but the change adds it.
+    Absent,
+    Text(String),
+}
+
+/// A loaded policy with what its findings need (warnings are reported in the policy file).
+pub(super) struct PolicyInput {
+    pub policy: Policy,
+    pub diagnostics: Vec<policy::PolicyDiagnostic>,
+    pub display: String,
+    pub text: String,
+    /// A policy file was given (not the built-in default): its usage is linted.
+    pub explicit: bool,
+}
+
+impl PolicyInput {
+    /// A policy file that loaded.
+    pub fn loaded(loaded: policy::LoadedPolicy, display: String) -> PolicyInput {
+        PolicyInput {
+            policy: loaded.policy,
+            diagnostics: loaded.diagnostics,
+            display,
+            text: loaded.source_text,
+            explicit: true,
+        }
+    }
+}
+
+/// What one side of a scan is evaluated with: the distinct policies (each loaded once) and
+/// the scopes (top level first, then one per config context).
+pub(super) struct Plan {
+    pub policies: Vec<PolicyInput>,
+    pub scopes: Vec<PlannedScope>,
+}
+
+pub(super) struct PlannedScope {
+    pub settings: ScanSettings,
+    pub policy_index: usize,
+    pub context: Option<String>,
+}
+
+impl Plan {
+    pub fn scopes<'p, 'c>(&'p self, config: Option<&'c Config>, cwd: &Path) -> Scopes<'p, 'c> {
+        Scopes {
+            list: self
+                .scopes
+                .iter()
+                .filter_map(|s| {
+                    let input = self.policies.get(s.policy_index)?;
+                    Some(Scope {
+                        settings: s.settings.clone(),
+                        policy: &input.policy,
+                        policy_index: s.policy_index,
+                        context: s.context.clone(),
+                        policy_display: input.policy.source().to_string(),
+                    })
+                })
+                .collect(),
+            config,
+            cwd: cwd.to_path_buf(),
+        }
+    }
+
+    pub fn top_policy_display(&self) -> String {
+        self.policies
+            .first()
+            .filter(|p| p.explicit)
+            .map(|p| p.display.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every explicit policy's display and text (to tell whether a change touched one).
+    pub fn policy_texts(&self) -> Vec<(&str, &str)> {
+        self.policies
+            .iter()
+            .filter(|p| p.explicit)
+            .map(|p| (p.display.as_str(), p.text.as_str()))
+            .collect()
+    }
+}
+
+pub(super) fn load_one_policy(
+    path: &Path,
+    cwd: &Path,
+    side: Side<'_>,
+    color: bool,
+) -> Result<PolicyInput, Fatal> {
+    let display = discover::display_path(path, cwd);
+    let loaded = match side.base_text(path, cwd)? {
+        Some(text) => policy::load_policy_str(&text, &display),
+        None => policy::load_policy_file(path, &display),
+    };
+    match loaded {
+        Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
+        Err(err) => {
+            let rendered = err.render(color);
+            let head = matches!(side, Side::Head);
+            let fatal = if head && !path.exists() {
+                Fatal::new(format!("{display}: policy file not found"))
+            } else {
+                let hint = policy::manifest_hint(&err.source_text)
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default();
+                Fatal::new(format!("{display}: invalid policy{}{hint}", side.suffix()))
+            };
+            // Not for the base commit's policy in PR mode: its lines are not the
+            // checked-out file's.
+            let fatal = if head {
+                fatal.with_policy_error(err, display)
+            } else {
+                fatal
+            };
+            Err(fatal.after(rendered))
+        }
+    }
+}
+
+/// Resolve every setting of every scope (flag > context > config top level > default) and
+/// load each distinct policy once.
+pub(super) fn build_plan(
+    args: &ScanArgs,
+    env: &Environment,
+    cwd: &Path,
+    config: Option<&Config>,
+    side: Side<'_>,
+) -> Result<Plan, Fatal> {
+    build_plan_with(args, env, cwd, config, side, None)
+}
+
+/// A policy that replaces the configured one (`policy diff` evaluates OLD and NEW): in every
+/// scope (`only_for: None`), or only in the scopes whose configured policy is that file.
+pub(super) struct FixedPolicy {
+    pub input: PolicyInput,
+    pub only_for: Option<std::path::PathBuf>,
+}
+
+/// `fixed`: see [`FixedPolicy`]; contexts still give their cluster and namespace.
+pub(super) fn build_plan_with(
+    args: &ScanArgs,
+    env: &Environment,
+    cwd: &Path,
+    config: Option<&Config>,
+    side: Side<'_>,
+    fixed: Option<FixedPolicy>,
+) -> Result<Plan, Fatal> {
+    let (mut fixed_input, fixed_for, fixed_mode) = match fixed {
+        Some(f) => (Some(f.input), f.only_for, true),
+        None => (None, None, false),
+    };
+    let mut fixed_index: Option<usize> = None;
+    let color = env.stderr_color(args.color);
+    let from_config = |pick: fn(&Config) -> Option<&crate::settings::config::PathSetting>| {
+        config.and_then(|c| pick(c).map(|p| p.path.clone()))
+    };
+    let system_policy = match args
+        .system_policy
+        .clone()
+        .or_else(|| from_config(|c| c.system_policy.as_ref()))
+    {
+        None => None,
+        Some(path) => {
+            let display = discover::display_path(&path, cwd);
+            match policy::load_system_policy_file(&path, &display) {
+                Ok(sp) => Some(sp),
+                Err(err) => {
+                    return Err(Fatal::new(format!("{display}: invalid system policy"))
+                        .after(err.render(color)));
+                }
+            }
+        }
+    };
+    // Attestors and occurrences: unreadable or malformed input is fatal, with its location.
+    let attestors = match args
+        .attestors
+        .clone()
+        .or_else(|| from_config(|c| c.attestors.as_ref()))
+    {
+        None => None,
+        Some(path) => Some(
+            crate::attest::AttestorSet::load(&path)
+                .map_err(|e| Fatal::new(format!("invalid --attestors input: {e}")))?,
+        ),
+    };
+    let attestations = match args
+        .attestations
+        .clone()
+        .or_else(|| from_config(|c| c.attestations.as_ref()))
+    {
+        None => None,
+        Some(path) => Some(
+            crate::attest::AttestationStore::load(&path)
+                .map_err(|e| Fatal::new(format!("invalid --attestations input: {e}")))?,
+        ),
+    };
+    let mut attestation_inputs = Some((attestors, attestations));
+    let mut shared_from: Option<usize> = None;
+
+    let top_policy = args
+        .policy
+        .clone()
+        .or_else(|| from_config(|c| c.policy.as_ref()));
+    let cluster_flag = match (&args.cluster, config) {
+        (None, _) => None,
+        (Some(value), Some(config)) => Some(config.resolve_cluster(value).map_err(Fatal::new)?),
+        (Some(value), None) => Some(
+            crate::settings::config::resolve_cluster(&Default::default(), value).map_err(|e| {
+                Fatal::new(format!(
+                    "--cluster: {e} (aliases come from a config file's `clusters:`)"
+                ))
+            })?,
+        ),
+    };
+    let base_namespace = args
+        .namespace
+        .clone()
+        .or_else(|| config.and_then(|c| c.namespace.clone()))
+        .unwrap_or_else(|| "default".to_string());
+    let base_settings = ScanSettings {
+        namespace: base_namespace.clone(),
+        cluster: cluster_flag.clone(),
+        limits: Limits {
+            max_depth: args.max_depth,
+            alias_budget: args.alias_budget,
+            max_documents: args.max_documents,
+        },
+        max_file_size: args.max_file_size,
+        lenient_breakglass: args.lenient_breakglass,
+    };
+
+    // (policy path or None for the built-in default, settings, context name)
+    let mut wanted: Vec<(Option<std::path::PathBuf>, ScanSettings, Option<String>)> =
+        vec![(top_policy.clone(), base_settings.clone(), None)];
+    for context in config.map(|c| c.contexts.as_slice()).unwrap_or_default() {
+        let mut settings = base_settings.clone();
+        if let (None, Some(ns)) = (&args.namespace, &context.namespace) {
+            settings.namespace = ns.clone();
+        }
+        if cluster_flag.is_none() {
+            settings.cluster.clone_from(&context.cluster);
+        }
+        let policy = args
+            .policy
+            .clone()
+            .or_else(|| context.policy.as_ref().map(|p| p.path.clone()))
+            .or_else(|| top_policy.clone());
+        wanted.push((policy, settings, Some(context.name.clone())));
+    }
+
+    let mut policies: Vec<PolicyInput> = Vec::new();
+    let mut index_of: Vec<(Option<std::path::PathBuf>, usize)> = Vec::new();
+    let mut scopes = Vec::new();
+    for (path, settings, context) in wanted {
+        let key = path
+            .as_deref()
+            .map(|p| crate::report::paths::normalize(&cwd.join(p)));
+        let uses_fixed = fixed_mode && (fixed_for.is_none() || fixed_for == key);
+        let known = if uses_fixed {
+            fixed_index
+        } else {
+            index_of.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
+        };
+        let policy_index = match known {
+            Some(i) => i,
+            None => {
+                let taken = if uses_fixed { fixed_input.take() } else { None };
+                let mut input = match (&path, taken) {
+                    (_, Some(input)) => input,
+                    (None, None) => PolicyInput {
+                        policy: Policy::builtin_default(),
+                        diagnostics: Vec::new(),
+                        display: String::new(),
+                        text: String::new(),
+                        explicit: false,
+                    },
+                    (Some(path), None) => load_one_policy(path, cwd, side, color)?,
+                };
+                if let Some(sp) = &system_policy {
+                    input.policy = input.policy.with_system_policy(sp.clone());
+                }
+                input.policy = match (shared_from, attestation_inputs.take()) {
+                    (Some(first), _) => match policies.get(first) {
+                        Some(first) => input.policy.with_attestations_of(&first.policy),
+                        None => input.policy,
+                    },
+                    (None, Some((None, None))) | (None, None) => input.policy,
+                    (None, Some((attestors, store))) => {
+                        shared_from = Some(policies.len());
+                        input.policy.with_attestations(attestors, store)
+                    }
+                };
+                policies.push(input);
+                if uses_fixed {
+                    fixed_index = Some(policies.len() - 1);
+                } else {
+                    index_of.push((key, policies.len() - 1));
+                }
+                policies.len() - 1
+            }
+        };
+        scopes.push(PlannedScope {
+            settings,
+            policy_index,
+            context,
+        });
+    }
+    Ok(Plan { policies, scopes })
+}
+
+/// `--config`, `--no-config`, or discovery (contract §5). An invalid file is fatal.
+pub(super) fn load_config(
+    args: &ScanArgs,
+    env: &Environment,
+    cwd: &Path,
+) -> Result<Option<Config>, Fatal> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None => match crate::settings::config::discover(cwd) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let display = discover::display_path(&path, cwd);
+    Config::load(&path, &display, cwd).map(Some).map_err(|err| {
+        Fatal::new(format!("{display}: invalid config"))
+            .after(err.render(env.stderr_color(args.color)))
+    })
+}
+
+/// `--format github` and an invalid policy: annotations at its errors and a step summary
+/// that says what to fix, so the check is not only a red cross with a log to dig through.
+pub(super) fn github_policy_error(
+    args: &ScanArgs,
+    env: &Environment,
+    cwd: &Path,
+    fatal: &Fatal,
+    stdout: &mut dyn Write,
+) {
+    let Some((err, display)) = fatal.policy_error.as_deref() else {
+        return;
+    };
+    if args.format != Format::Github {
+        return;
+    }
+    let paths = RepoPaths::new(cwd, &paths::scan_root(&args.paths, cwd));
+    // Best effort: the run fails with exit code 2 whatever happens here.
+    let _ = write_to(args.output.as_deref(), stdout, |out| {
+        report::github::policy_error(&err.diagnostics, &paths, out)
+    });
+    if let Some(path) = &env.step_summary {
+        let _ = append_to(path, |out| {
+            report::github::policy_error_summary(&err.diagnostics, display, &paths, out)
+        });
+    }
+}

@@ -1,0 +1,200 @@
+//! `policy diff OLD NEW [PATH]...`: the manifests evaluated under both policies, and every
+//! workload whose decision changes.
+
+use super::cli::{Format, PolicyDiffArgs};
+use super::output::{append_to, write_to};
+use super::plan::{FixedPolicy, PolicyInput, Side, build_plan_with, load_config};
+use super::scan::{inputs, jobs, render_and_run, renders};
+use super::{Environment, Fatal};
+use crate::evaluate::run;
+use crate::inputs::discover;
+use crate::policy;
+use crate::report::paths::{self, RepoPaths};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// `policy OLD NEW` input: a file, else `REV:path` read from git objects.
+fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, Fatal> {
+    let file = Path::new(spec);
+    let (display, loaded) = if file.is_file() {
+        let display = discover::display_path(file, cwd);
+        let loaded = policy::load_policy_file(file, &display);
+        (display, loaded)
+    } else if let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) {
+        let repo =
+            crate::inputs::git::Repo::discover(cwd).map_err(|e| Fatal::new(e.to_string()))?;
+        let commit = repo.commit(rev).map_err(|e| Fatal::new(e.to_string()))?;
+        let rel = path.trim_start_matches("./");
+        let bytes = repo
+            .read_path(&commit, rel)
+            .map_err(|e| Fatal::new(e.to_string()))?
+            .ok_or_else(|| {
+                Fatal::new(format!(
+                    "{spec}: `{rel}` is not in commit {rev} (the path is relative to the repository root)"
+                ))
+            })?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| Fatal::new(format!("{spec}: not UTF-8 text")))?;
+        (spec.to_string(), policy::load_policy_str(&text, spec))
+    } else {
+        return Err(Fatal::new(format!(
+            "{spec}: policy file not found (a file, or REV:path to read one from git)"
+        )));
+    };
+    match loaded {
+        Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
+        Err(err) => Err(Fatal::new(format!("{display}: invalid policy")).after(err.render(color))),
+    }
+}
+
+/// `policy diff OLD NEW [PATH]...`: the manifests parsed once, evaluated under both.
+/// `policy diff`: exit code 1 when a workload becomes denied by an enforced rule, else 0;
+/// `Err` is exit code 2.
+pub fn policy_diff(
+    diff_args: &PolicyDiffArgs,
+    env: &Environment,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+) -> Result<u8, Fatal> {
+    let args = &diff_args.scan;
+    for (given, flag) in [
+        (args.policy.is_some(), "--policy"),
+        (args.since.is_some(), "--since"),
+        (args.baseline.is_some(), "--baseline"),
+        (args.sarif.is_some(), "--sarif"),
+        (args.json.is_some(), "--json"),
+    ] {
+        if given {
+            return Err(Fatal::new(format!(
+                "policy diff: {flag} does not apply (OLD and NEW are the policies; --format json writes the JSON)"
+            )));
+        }
+    }
+    if !matches!(args.format, Format::Human | Format::Json | Format::Github) {
+        return Err(Fatal::new(
+            "policy diff writes `human`, `json` or `github` (annotations) output".to_string(),
+        ));
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal::new(format!("cannot read the current directory: {e}")))?;
+    diff_in(diff_args, env, stdin, stdout, &cwd).inspect_err(|fatal| {
+        super::plan::github_policy_error(args, env, &cwd, fatal, stdout);
+    })
+}
+
+fn diff_in(
+    diff_args: &PolicyDiffArgs,
+    env: &Environment,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    cwd: &Path,
+) -> Result<u8, Fatal> {
+    let args = &diff_args.scan;
+    let cwd = cwd.to_path_buf();
+    let color = env.stderr_color(args.color);
+    let jobs = jobs(args);
+    let config = load_config(args, env, &cwd)?;
+    let old_input = load_diff_policy(&diff_args.old, &cwd, color)?;
+    let new_input = load_diff_policy(&diff_args.new, &cwd, color)?;
+    let (old_source, new_source) = (old_input.display.clone(), new_input.display.clone());
+    // A NEW file that the config names (top level or a context) replaces only that policy:
+    // folders deployed under another project's policy are not affected by the change.
+    let new_file = Path::new(&diff_args.new);
+    let only_for = config.as_ref().and_then(|c| {
+        let target = paths::normalize(&cwd.join(new_file));
+        let named = c
+            .policy
+            .iter()
+            .chain(c.contexts.iter().filter_map(|ctx| ctx.policy.as_ref()))
+            .any(|p| p.path == target);
+        (new_file.is_file() && named).then_some(target)
+    });
+    let fixed = |input| FixedPolicy {
+        input,
+        only_for: only_for.clone(),
+    };
+    let old_plan = build_plan_with(
+        args,
+        env,
+        &cwd,
+        config.as_ref(),
+        Side::Head,
+        Some(fixed(old_input)),
+    )?;
+    let new_plan = build_plan_with(
+        args,
+        env,
+        &cwd,
+        config.as_ref(),
+        Side::Head,
+        Some(fixed(new_input)),
+    )?;
+    let (candidates, stdin_text) = inputs(args, stdin, &cwd, config.as_ref(), jobs)?;
+    let old_scopes = old_plan.scopes(config.as_ref(), &cwd);
+    let new_scopes = new_plan.scopes(config.as_ref(), &cwd);
+    let (old_report, new_report) = if renders(args, config.as_ref()) {
+        // Rendered objects exist only after rendering, which is done for each side (the
+        // renderers run twice; the raw files are still read once per side).
+        let mut old_candidates = candidates.clone();
+        let mut new_candidates = candidates;
+        let stdin = stdin_text.as_deref();
+        let old = render_and_run(
+            args,
+            &cwd,
+            config.as_ref(),
+            &old_scopes,
+            &mut old_candidates,
+            stdin,
+            jobs,
+        )?;
+        let new = render_and_run(
+            args,
+            &cwd,
+            config.as_ref(),
+            &new_scopes,
+            &mut new_candidates,
+            stdin,
+            jobs,
+        )?;
+        (old, new)
+    } else {
+        run::run_pair(
+            &candidates,
+            stdin_text.as_deref(),
+            &old_scopes,
+            &new_scopes,
+            jobs,
+        )
+    };
+    let changed_scope = old_scopes
+        .list
+        .iter()
+        .position(|s| s.policy.source() == old_source)
+        .unwrap_or(0);
+    let diff = crate::compare::policydiff::compare(
+        old_scopes.get(changed_scope).policy,
+        new_scopes.get(changed_scope).policy,
+        &old_report,
+        &new_report,
+    );
+    let paths = RepoPaths::new(&cwd, &paths::scan_root(&args.paths, &cwd));
+    write_to(args.output.as_deref(), stdout, |out| match args.format {
+        Format::Json => {
+            let document = crate::compare::policydiff::document(&diff, &old_source, &new_source);
+            serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        }
+        Format::Github => crate::compare::policydiff::render_github(&diff, &paths, out),
+        _ => crate::compare::policydiff::render_human(&diff, out),
+    })?;
+    if let (Format::Github, Some(path)) = (args.format, &env.step_summary) {
+        append_to(path, |out| {
+            crate::compare::policydiff::render_step_summary(&diff, out)
+        })?;
+    }
+    let failed = diff.fails();
+    // The process exits next: freeing two reports one string at a time only delays it.
+    std::mem::forget(diff);
+    std::mem::forget((old_report, new_report));
+    Ok(u8::from(failed))
+}
