@@ -239,8 +239,7 @@ impl BaseTree {
                         FileResult::skipped(&shown, "helm-template")
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut result =
-                            scan::scan_text(&shown, &text, &scope.settings, scope.policy);
+                        let mut result = scan::scan_text_in(&shown, &text, &scope.context());
                         scopes.stamp(index, &mut result);
                         result
                     }))

@@ -70,7 +70,7 @@ fn process_candidate(
         Ok(text) => text,
         Err(skipped) => return skipped,
     };
-    let mut result = scan::scan_text(display, &text, &scope.settings, scope.policy);
+    let mut result = scan::scan_text_in(display, &text, &scope.context());
     scopes.stamp(index, &mut result);
     result
 }
@@ -227,9 +227,8 @@ pub fn run_pair(
                 Err(skipped) => return (skipped.clone(), skipped),
             };
             let tree = crate::yaml::parse_manifest(&text, &settings.limits);
-            let mut before = scan::scan_tree(display, &text, &tree, settings, old_scope.policy);
-            let mut after =
-                scan::scan_tree(display, &text, &tree, &new_scope.settings, new_scope.policy);
+            let mut before = scan::scan_tree(display, &text, &tree, &old_scope.context());
+            let mut after = scan::scan_tree(display, &text, &tree, &new_scope.context());
             old.stamp(index, &mut before);
             new.stamp(index, &mut after);
             // The diff compares workloads only: drop the findings (snippets, messages) now,

@@ -2,6 +2,7 @@
 //! scanned file's workloads are evaluated with. Without a config file there is one scope;
 //! with one, scope 0 is the config's top level and scope `i + 1` is context `i`.
 
+use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{FileResult, ScanSettings};
 use crate::policy::Policy;
 use crate::report::{ScopeInfo, WorkloadReport};
@@ -19,6 +20,13 @@ pub struct Scope<'p> {
     pub context: Option<String>,
     /// The policy's report source (`policy.source` form).
     pub policy_display: String,
+}
+
+impl Scope<'_> {
+    /// What the files of this scope are evaluated with.
+    pub fn context(&self) -> FileContext<'_> {
+        FileContext::new(&self.settings, self.policy)
+    }
 }
 
 /// Every scope of a run, and how a file picks its scope.

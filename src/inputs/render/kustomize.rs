@@ -943,7 +943,7 @@ fn evaluate_rendered(
 ) -> FileResult {
     let index = scopes.index_for(Some(&root.file));
     let scope = scopes.get(index);
-    let mut result = scan::scan_text(&root.display, rendered, &scope.settings, scope.policy);
+    let mut result = scan::scan_text_in(&root.display, rendered, &scope.context());
     scopes.stamp(index, &mut result);
     if result.skipped.is_some() {
         return result;
