@@ -326,7 +326,7 @@ fn render_helm_roots(
                 .unwrap_or_default();
             let mut result =
                 helm::render_root(root, values, &scope.settings, scope.policy, &options)?;
-            scopes.stamp(index, &mut result);
+            scopes.stamp(index, &mut result.workloads, &mut result.findings);
             Ok(result)
         },
         jobs,

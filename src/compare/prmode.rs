@@ -2,6 +2,7 @@
 //! in full, from git objects, so that its findings can be compared with the work tree's by
 //! fingerprint v1. Nothing is checked out and nothing is written into the repository.
 
+use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{self, FileResult};
 use crate::inputs::discover;
 use crate::inputs::git::{GitError, Repo};
@@ -239,8 +240,8 @@ impl BaseTree {
                         FileResult::skipped(&shown, "helm-template")
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut result = scan::scan_text_in(&shown, &text, &scope.context());
-                        scopes.stamp(index, &mut result);
+                        let mut result = scan::scan_text_in(&shown, &text, &FileContext::of(scope));
+                        scopes.stamp(index, &mut result.workloads, &mut result.findings);
                         result
                     }))
                     .unwrap_or_else(|_| FileResult::skipped(&shown, "unreadable")),

@@ -4,33 +4,8 @@
 //! per-file and per-workload functions keep their signatures.
 
 use crate::policy::Policy;
-use crate::yaml::Limits;
-
-/// Settings resolved once from the command line.
-#[derive(Clone, Debug)]
-pub struct ScanSettings {
-    /// `--namespace`: the namespace of objects that name none.
-    pub namespace: String,
-    /// `--cluster LOCATION.NAME`.
-    pub cluster: Option<String>,
-    pub limits: Limits,
-    /// `--max-file-size` in bytes.
-    pub max_file_size: u64,
-    /// `--lenient-breakglass`: the legacy annotation counts by presence alone (spec A2).
-    pub lenient_breakglass: bool,
-}
-
-impl Default for ScanSettings {
-    fn default() -> Self {
-        ScanSettings {
-            namespace: "default".to_string(),
-            cluster: None,
-            limits: Limits::default(),
-            max_file_size: 32 * 1024 * 1024,
-            lenient_breakglass: false,
-        }
-    }
-}
+pub use crate::settings::ScanSettings;
+use crate::settings::scope::Scope;
 
 /// What one file is evaluated with.
 #[derive(Clone, Copy, Debug)]
@@ -44,5 +19,10 @@ pub struct FileContext<'a> {
 impl<'a> FileContext<'a> {
     pub fn new(settings: &'a ScanSettings, policy: &'a Policy) -> FileContext<'a> {
         FileContext { settings, policy }
+    }
+
+    /// What the files of a scope (the top level or a config context) are evaluated with.
+    pub fn of(scope: &'a Scope<'_>) -> FileContext<'a> {
+        FileContext::new(&scope.settings, scope.policy)
     }
 }

@@ -1,5 +1,6 @@
 //! The scan pipeline: candidates → parallel per-file work → deterministic merge → report.
 
+use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{self, FileResult};
 use crate::inputs::discover::{self, Candidate, Candidates};
 use crate::inputs::read::read_file;
@@ -63,15 +64,15 @@ fn process_candidate(
             &resolve,
             crate::inputs::render::helm::Fallback::Stream,
         );
-        scopes.stamp(index, &mut result);
+        scopes.stamp(index, &mut result.workloads, &mut result.findings);
         return result;
     }
     let text = match read_candidate(display, candidate, stdin_text, scope.settings.max_file_size) {
         Ok(text) => text,
         Err(skipped) => return skipped,
     };
-    let mut result = scan::scan_text_in(display, &text, &scope.context());
-    scopes.stamp(index, &mut result);
+    let mut result = scan::scan_text_in(display, &text, &FileContext::of(scope));
+    scopes.stamp(index, &mut result.workloads, &mut result.findings);
     result
 }
 
@@ -227,10 +228,10 @@ pub fn run_pair(
                 Err(skipped) => return (skipped.clone(), skipped),
             };
             let tree = crate::yaml::parse_manifest(&text, &settings.limits);
-            let mut before = scan::scan_tree(display, &text, &tree, &old_scope.context());
-            let mut after = scan::scan_tree(display, &text, &tree, &new_scope.context());
-            old.stamp(index, &mut before);
-            new.stamp(index, &mut after);
+            let mut before = scan::scan_tree(display, &text, &tree, &FileContext::of(old_scope));
+            let mut after = scan::scan_tree(display, &text, &tree, &FileContext::of(new_scope));
+            old.stamp(index, &mut before.workloads, &mut before.findings);
+            new.stamp(index, &mut after.workloads, &mut after.findings);
             // The diff compares workloads only: drop the findings (snippets, messages) now,
             // so that two reports do not cost twice the memory of one.
             before.findings = Vec::new();

@@ -5,3 +5,31 @@
 pub mod config;
 pub mod exceptions;
 pub mod scope;
+
+use crate::yaml::Limits;
+
+/// Settings resolved once from the command line.
+#[derive(Clone, Debug)]
+pub struct ScanSettings {
+    /// `--namespace`: the namespace of objects that name none.
+    pub namespace: String,
+    /// `--cluster LOCATION.NAME`.
+    pub cluster: Option<String>,
+    pub limits: Limits,
+    /// `--max-file-size` in bytes.
+    pub max_file_size: u64,
+    /// `--lenient-breakglass`: the legacy annotation counts by presence alone (spec A2).
+    pub lenient_breakglass: bool,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            namespace: "default".to_string(),
+            cluster: None,
+            limits: Limits::default(),
+            max_file_size: 32 * 1024 * 1024,
+            lenient_breakglass: false,
+        }
+    }
+}

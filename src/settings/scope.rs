@@ -2,10 +2,10 @@
 //! scanned file's workloads are evaluated with. Without a config file there is one scope;
 //! with one, scope 0 is the config's top level and scope `i + 1` is context `i`.
 
-use crate::evaluate::context::FileContext;
-use crate::evaluate::scan::{FileResult, ScanSettings};
 use crate::policy::Policy;
+use crate::report::Finding;
 use crate::report::{ScopeInfo, WorkloadReport};
+use crate::settings::ScanSettings;
 use crate::settings::config::Config;
 use std::path::{Path, PathBuf};
 
@@ -20,13 +20,6 @@ pub struct Scope<'p> {
     pub context: Option<String>,
     /// The policy's report source (`policy.source` form).
     pub policy_display: String,
-}
-
-impl Scope<'_> {
-    /// What the files of this scope are evaluated with.
-    pub fn context(&self) -> FileContext<'_> {
-        FileContext::new(&self.settings, self.policy)
-    }
 }
 
 /// Every scope of a run, and how a file picks its scope.
@@ -79,12 +72,12 @@ impl<'p, 'c> Scopes<'p, 'c> {
     }
 
     /// Record the scope on every workload and finding of one file's result.
-    pub fn stamp(&self, index: usize, result: &mut FileResult) {
+    pub fn stamp(&self, index: usize, workloads: &mut [WorkloadReport], findings: &mut [Finding]) {
         let scope = self.get(index);
-        for w in &mut result.workloads {
+        for w in workloads {
             stamp_workload(w, index, scope, self.config.is_some());
         }
-        for f in &mut result.findings {
+        for f in findings {
             if let Some(w) = &mut f.workload {
                 w.context.clone_from(&scope.context);
             }

@@ -9,6 +9,7 @@
 //! be traced back to the file and line it came from. The user's tree is never written to.
 
 use super::{Disk, Files, Prepared, RenderOptions};
+use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{self, FileResult, Source};
 use crate::inputs::discover::{Candidate, Candidates};
 use crate::report::fingerprint::image_repository;
@@ -943,8 +944,8 @@ fn evaluate_rendered(
 ) -> FileResult {
     let index = scopes.index_for(Some(&root.file));
     let scope = scopes.get(index);
-    let mut result = scan::scan_text_in(&root.display, rendered, &scope.context());
-    scopes.stamp(index, &mut result);
+    let mut result = scan::scan_text_in(&root.display, rendered, &FileContext::of(scope));
+    scopes.stamp(index, &mut result.workloads, &mut result.findings);
     if result.skipped.is_some() {
         return result;
     }
