@@ -34,7 +34,7 @@ fn stdout(cmd: &mut Command) -> (i32, String, String) {
 }
 
 const CONCISE: &str = "pod.yaml:4:38: error[image-denied] Image gcr.io/p/web:1 (container `c` of Pod `web`) denied by Binary Authorization default admission rule. Denied by always_deny admission rule. Fix: allowlist the image with an `admissionWhitelistPatterns` entry, or change the rule's `evaluationMode`\n\
-Summary: 2 files (1 scanned, 1 skipped); 1 workload: 0 admitted, 1 denied, 0 dry-run denied, 0 break-glass; 1 image; 1 error, 0 warnings, 0 notes\n\
+Summary: 2 files (1 scanned, 1 skipped); 1 workload: 0 admitted, 1 denied; 1 image; 1 error, 0 warnings, 0 notes\n\
 By rule: image-denied 1 (error)\n";
 
 #[test]
@@ -87,7 +87,7 @@ fn verbose_lists_the_skipped_files() {
         "never",
     ]));
     assert!(
-        text.contains("Skipped files:\n  policy.yaml: not-a-manifest\n  values.yaml: not-a-manifest\n\nSummary: 3 files (1 scanned, 2 skipped);"),
+        text.contains("Skipped files:\n  policy.yaml: not-a-manifest\n  values.yaml: not-a-manifest\n\nPolicy: the built-in default policy (ALWAYS_ALLOW: every image is admitted) decided 1 workload"),
         "{text}"
     );
     let (_, text, _) =

@@ -55,6 +55,9 @@ pub enum PolicyCommand {
     Diff(Box<PolicyDiffArgs>),
 }
 
+/// `policy diff`: only the options it honours (what is evaluated, and where the diff goes);
+/// the scan's own reporting options (`--policy`, `--since`, `--baseline`, `--sarif`,
+/// `--fail-on`, `--audit-log`, ...) do not apply to a comparison of two policies.
 #[derive(Args, Debug)]
 pub struct PolicyDiffArgs {
     /// The current policy: a file, or `REV:path` (path from the repository root, read from
@@ -62,8 +65,43 @@ pub struct PolicyDiffArgs {
     pub old: String,
     /// The proposed policy: a file, or `REV:path`.
     pub new: String,
+    /// Output format: the changes as text, the JSON document, or GitHub annotations at the
+    /// affected images (with a job summary).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub inputs: InputArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+    Github,
+}
+
+impl PolicyDiffArgs {
+    /// The settings of the scan each side runs (no policy: OLD and NEW are the policies).
+    pub fn scan_args(&self) -> ScanArgs {
+        ScanArgs {
+            inputs: self.inputs.clone(),
+            policy: None,
+            format: match self.format {
+                DiffFormat::Human => Format::Human,
+                DiffFormat::Json => Format::Json,
+                DiffFormat::Github => Format::Github,
+            },
+            sarif: None,
+            json: None,
+            audit_log: None,
+            baseline: None,
+            since: None,
+            today: None,
+            sarif_suppressed: SarifSuppressed::Omit,
+            fail_on: None,
+            verbose: false,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,7 +140,7 @@ pub enum FailOn {
     Never,
 }
 
-/// `--render`: what to build with the user's own tools before evaluating (contract §9).
+/// `--render`: what to build with the user's own tools before evaluating.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum RenderMode {
     /// Scan the files as written (also overrides the config's `render:`).
@@ -122,14 +160,13 @@ pub enum ColorChoice {
     Never,
 }
 
+/// What is evaluated, and how: shared by `scan` and `policy diff` (both see the same
+/// workloads).
 #[derive(Args, Clone, Debug)]
-pub struct ScanArgs {
+pub struct InputArgs {
     /// Files or folders to scan; `-` reads manifests from standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Binary Authorization policy (YAML or JSON, as `gcloud container binauthz policy export` prints it).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
     /// Exported Google system policy, used when the policy enables global evaluation.
     #[arg(long, value_name = "FILE")]
     pub system_policy: Option<PathBuf>,
@@ -153,13 +190,64 @@ pub struct ScanArgs {
     /// Attestation occurrences (file or folder, as `gcloud container binauthz attestations list` prints them).
     #[arg(long, value_name = "PATH")]
     pub attestations: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// When to use colour in human output (`auto`: on a terminal, never with NO_COLOR).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Maximum YAML nesting depth.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_depth: usize,
+    /// Maximum number of nodes that YAML aliases may expand to, per file.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub alias_budget: u64,
+    /// Maximum number of YAML documents per file.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_documents: usize,
+    /// Evaluate what the cluster will receive (comma-separated): `kustomize`
+    /// renders every Kustomization root (the user's `kubectl kustomize`; exec and container
+    /// plugins are never enabled) and evaluates the rendered objects instead of the files
+    /// they consume; `helm` renders every Helm chart root with `helm template` (offline, no
+    /// plugins), located at the template files; `all` both [default: the config's
+    /// `render:`, else `none`: nothing is executed].
+    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
+    pub render: Vec<RenderMode>,
+    /// The command that builds one kustomization folder (its path is appended), e.g.
+    /// `kustomize build` [default: `kubectl kustomize`].
+    #[arg(long, value_name = "COMMAND")]
+    pub kustomize_command: Option<String>,
+    /// Seconds one root may take to render before it is `render-failed`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub render_timeout: u64,
+    /// Let the kustomize command fetch remote resources (URLs, `github.com/…`, `git@…`) of
+    /// the roots it renders. Command line only: a config file (which a pull request can
+    /// change) never switches it on. Without it, a root with a remote resource is
+    /// `render-failed` and its files are scanned raw.
+    #[arg(long)]
+    pub render_remote: bool,
+    /// Count the legacy break-glass annotation by presence alone, whatever its value.
+    #[arg(long)]
+    pub lenient_breakglass: bool,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Binary Authorization policy (YAML or JSON, as `gcloud container binauthz policy export` prints it).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Report format (`BINAUTHZ_LINT_FORMAT` sets it too, e.g. `concise` for CI logs; the
     /// option wins).
     #[arg(long, value_enum, env = "BINAUTHZ_LINT_FORMAT", default_value_t = Format::Human)]
     pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Also write a SARIF report to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
@@ -191,45 +279,23 @@ pub struct ScanArgs {
     /// `warning`].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Worker threads (default: number of cores).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// When to use colour in human output (`auto`: on a terminal, never with NO_COLOR).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Skip files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
-    pub max_file_size: u64,
-    /// Maximum YAML nesting depth.
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    pub max_depth: usize,
-    /// Maximum number of nodes that YAML aliases may expand to, per file.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
-    pub alias_budget: u64,
-    /// Maximum number of YAML documents per file.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
-    pub max_documents: usize,
-    /// Evaluate what the cluster will receive (contract §9; comma-separated): `kustomize`
-    /// renders every Kustomization root (the user's `kubectl kustomize`; exec and container
-    /// plugins are never enabled) and evaluates the rendered objects instead of the files
-    /// they consume; `helm` renders every Helm chart root with `helm template` (offline, no
-    /// plugins), located at the template files; `all` both [default: the config's
-    /// `render:`, else `none`: nothing is executed].
-    #[arg(long, value_enum, value_name = "MODE", value_delimiter = ',')]
-    pub render: Vec<RenderMode>,
-    /// The command that builds one kustomization folder (its path is appended), e.g.
-    /// `kustomize build` [default: `kubectl kustomize`].
-    #[arg(long, value_name = "COMMAND")]
-    pub kustomize_command: Option<String>,
-    /// Seconds one root may take to render before it is `render-failed`.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub render_timeout: u64,
-    /// Count the legacy break-glass annotation by presence alone, whatever its value.
-    #[arg(long)]
-    pub lenient_breakglass: bool,
     /// Human and concise output: also list the skipped files with their reasons.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+}
+
+/// `args.paths`, `args.render`, ...: the shared options read as the scan's own.
+impl std::ops::Deref for ScanArgs {
+    type Target = InputArgs;
+    fn deref(&self) -> &InputArgs {
+        &self.inputs
+    }
+}
+
+impl std::ops::DerefMut for ScanArgs {
+    fn deref_mut(&mut self) -> &mut InputArgs {
+        &mut self.inputs
+    }
 }
 
 /// `--cluster` must look like a clusterAdmissionRules key: `LOCATION.NAME`, e.g.
@@ -255,7 +321,7 @@ fn parse_date(value: &str) -> Result<crate::settings::config::Date, String> {
         .ok_or_else(|| format!("`{value}` is not a date YYYY-MM-DD"))
 }
 
-impl ScanArgs {
+impl InputArgs {
     /// `--render` for one tool: `Some(true/false)` when the flag decides, `None` when the
     /// config's `render:` does.
     pub fn render_flag(&self, tool: RenderMode) -> Option<bool> {

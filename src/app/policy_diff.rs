@@ -1,10 +1,10 @@
 //! `policy diff OLD NEW [PATH]...`: the manifests evaluated under both policies, and every
 //! workload whose decision changes.
 
-use super::cli::{Format, PolicyDiffArgs};
+use super::cli::{Format, PolicyDiffArgs, ScanArgs};
 use super::output::{append_to, write_to};
 use super::plan::{FixedPolicy, PolicyInput, Side, build_plan_with, load_config};
-use super::scan::{inputs, jobs, render_and_run, renders};
+use super::scan::{inputs, jobs, prepare_inputs, render_and_run, renders};
 use super::{Environment, Fatal};
 use crate::evaluate::run;
 use crate::inputs::discover;
@@ -56,40 +56,23 @@ pub fn policy_diff(
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
 ) -> Result<u8, Fatal> {
-    let args = &diff_args.scan;
-    for (given, flag) in [
-        (args.policy.is_some(), "--policy"),
-        (args.since.is_some(), "--since"),
-        (args.baseline.is_some(), "--baseline"),
-        (args.sarif.is_some(), "--sarif"),
-        (args.json.is_some(), "--json"),
-    ] {
-        if given {
-            return Err(Fatal::new(format!(
-                "policy diff: {flag} does not apply (OLD and NEW are the policies; --format json writes the JSON)"
-            )));
-        }
-    }
-    if !matches!(args.format, Format::Human | Format::Json | Format::Github) {
-        return Err(Fatal::new(
-            "policy diff writes `human`, `json` or `github` (annotations) output".to_string(),
-        ));
-    }
+    let scan_args = diff_args.scan_args();
+    let args = &scan_args;
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal::new(format!("cannot read the current directory: {e}")))?;
-    diff_in(diff_args, env, stdin, stdout, &cwd).inspect_err(|fatal| {
+    diff_in(diff_args, args, env, stdin, stdout, &cwd).inspect_err(|fatal| {
         super::plan::github_policy_error(args, env, &cwd, fatal, stdout);
     })
 }
 
 fn diff_in(
     diff_args: &PolicyDiffArgs,
+    args: &ScanArgs,
     env: &Environment,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
     cwd: &Path,
 ) -> Result<u8, Fatal> {
-    let args = &diff_args.scan;
     let cwd = cwd.to_path_buf();
     let color = env.stderr_color(args.color);
     let jobs = jobs(args);
@@ -158,12 +141,25 @@ fn diff_in(
         )?;
         (old, new)
     } else {
+        // Without rendering, what is evaluated does not depend on the policy: decided once,
+        // exactly as `scan` decides it (kustomize patches are never workloads), then every
+        // file is read and parsed once and evaluated under both.
+        let mut candidates = candidates;
+        let (rendered, prepared) = prepare_inputs(
+            args,
+            &cwd,
+            config.as_ref(),
+            &old_scopes,
+            &mut candidates,
+            jobs,
+        )?;
         run::run_pair(
             &candidates,
             stdin_text.as_deref(),
             &old_scopes,
             &new_scopes,
             jobs,
+            (rendered, prepared),
         )
     };
     let changed_scope = old_scopes

@@ -77,7 +77,25 @@ pub(super) fn inputs(
             .take(args.max_file_size + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Fatal::new(format!("cannot read standard input: {e}")))?;
-        crate::inputs::read::decode_text(bytes).ok()
+        // Standard input is judged like a file with the same bytes: too large, binary, or
+        // not UTF-8 (an error at the first bad byte), never a vague "unreadable".
+        let not_utf8 = crate::inputs::read::find_not_utf8(&bytes);
+        let too_large = bytes.len() as u64 > args.max_file_size;
+        let refused = match crate::inputs::read::decode_text(bytes) {
+            Ok(text) if !too_large => return Ok((candidates, Some(text))),
+            Ok(_) => discover::Candidate::Skip {
+                reason: "too-large",
+            },
+            Err("not-utf8") => match not_utf8 {
+                Some(at) => discover::Candidate::StdinNotUtf8(Box::new(at)),
+                None => discover::Candidate::Skip { reason: "not-utf8" },
+            },
+            Err(reason) => discover::Candidate::Skip { reason },
+        };
+        if let Some(candidate) = candidates.get_mut(crate::report::paths::STDIN_DISPLAY) {
+            *candidate = refused;
+        }
+        None
     } else {
         None
     };
@@ -111,6 +129,85 @@ pub(super) fn renders(args: &ScanArgs, config: Option<&Config>) -> bool {
         || render_wanted(args, config, RenderMode::Helm)
 }
 
+/// What is evaluated, decided once for `scan` and `policy diff` alike (so both see the same
+/// workloads): the charts `--render helm` renders (their files leave `candidates`), and what
+/// the kustomizations contribute — patches that are never workloads, rendered roots, the
+/// roots scanned raw.
+pub(super) fn prepare_inputs(
+    args: &ScanArgs,
+    cwd: &Path,
+    config: Option<&Config>,
+    scopes: &Scopes<'_, '_>,
+    candidates: &mut discover::Candidates,
+    jobs: usize,
+) -> Result<
+    (
+        Vec<crate::evaluate::scan::FileResult>,
+        crate::inputs::render::Prepared,
+    ),
+    Fatal,
+> {
+    let render = render_options(args, config, jobs)?;
+    let rendered = render_helm_roots(args, cwd, config, scopes, candidates, jobs)?;
+    let prepared = crate::inputs::render::kustomize::prepare(candidates, cwd, scopes, &render);
+    Ok((rendered, prepared))
+}
+
+/// What decided the verdicts, said where a user might not expect it (issue 27, points 6 and
+/// 13): the built-in allow-all policy (no `--policy`, no config policy), and a `--policy`
+/// that replaces the policies the config gives its contexts. Nothing when a policy was
+/// given and nothing was overridden, so such output stays as it was.
+fn policy_notices(
+    report: &Report,
+    plan: &Plan,
+    args: &ScanArgs,
+    config: Option<&Config>,
+    cwd: &Path,
+) -> Vec<String> {
+    let mut notices = Vec::new();
+    let builtin = report
+        .workloads
+        .iter()
+        .filter(|w| {
+            plan.scopes
+                .get(w.scope_index)
+                .and_then(|s| plan.policies.get(s.policy_index))
+                .is_some_and(|p| !p.explicit)
+        })
+        .count();
+    if builtin > 0 {
+        notices.push(format!(
+            "the built-in default policy (ALWAYS_ALLOW: every image is admitted) decided {} — no `--policy` or config `policy:` was given; pass your project's policy (`gcloud container binauthz policy export`) to check against it",
+            if builtin == 1 {
+                "1 workload".to_string()
+            } else {
+                format!("{builtin} workloads")
+            }
+        ));
+    }
+    if let (Some(policy), Some(config)) = (&args.policy, config) {
+        let given = paths::normalize(&cwd.join(policy));
+        let mut replaced: Vec<String> = config
+            .contexts
+            .iter()
+            .filter(|c| c.policy.as_ref().is_some_and(|p| p.path != given))
+            .map(|c| format!("`{}`", c.name))
+            .collect();
+        if config.policy.as_ref().is_some_and(|p| p.path != given) {
+            replaced.insert(0, "the top level".to_string());
+        }
+        if !replaced.is_empty() {
+            notices.push(format!(
+                "--policy {} replaces the policy that {} ({}) names: every workload was evaluated under it",
+                discover::display_path(policy, cwd),
+                config.display,
+                replaced.join(", ")
+            ));
+        }
+    }
+    notices
+}
+
 /// Render what `--render` / the config asks for (Helm charts, Kustomize roots), then scan
 /// the rest: one report. The rendered charts' files leave `candidates`.
 pub(super) fn render_and_run(
@@ -122,9 +219,7 @@ pub(super) fn render_and_run(
     stdin_text: Option<&str>,
     jobs: usize,
 ) -> Result<Report, Fatal> {
-    let render = render_options(args, config, jobs)?;
-    let rendered = render_helm_roots(args, cwd, config, scopes, candidates, jobs)?;
-    let prepared = crate::inputs::render::kustomize::prepare(candidates, cwd, scopes, &render);
+    let (rendered, prepared) = prepare_inputs(args, cwd, config, scopes, candidates, jobs)?;
     Ok(run::run_with_rendered(
         candidates, stdin_text, scopes, jobs, rendered, prepared,
     ))
@@ -172,6 +267,7 @@ fn evaluate(
     run::no_manifests_finding(&mut report, &inputs, explicit_files);
     policy_passes(&mut report, &plan);
     report.summary.config = config.as_ref().map(|c| c.display.clone());
+    report.policy_notices = policy_notices(&report, &plan, args, config.as_ref(), &cwd);
     drop(scopes);
     Ok(Evaluated {
         report,
@@ -343,6 +439,8 @@ fn render_options(
 ) -> Result<crate::inputs::render::RenderOptions, Fatal> {
     let mut options = crate::inputs::render::RenderOptions {
         kustomize: render_wanted(args, config, RenderMode::Kustomize),
+        // The command line only: never the config (contract §9, issue 27).
+        remote: args.render_remote,
         timeout: std::time::Duration::from_secs(args.render_timeout.max(1)),
         jobs,
         ..Default::default()
@@ -445,9 +543,9 @@ fn scan_base_rendered(
     base_args.paths = args.paths.iter().map(|p| inside(p)).collect();
     for path in [
         &mut base_args.policy,
-        &mut base_args.system_policy,
-        &mut base_args.attestors,
-        &mut base_args.attestations,
+        &mut base_args.inputs.system_policy,
+        &mut base_args.inputs.attestors,
+        &mut base_args.inputs.attestations,
     ]
     .into_iter()
     .flatten()

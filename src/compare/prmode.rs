@@ -172,15 +172,18 @@ impl BaseTree {
                 matches!(name, "Chart.yaml" | "Chart.yml").then_some(dir)
             })
             .collect();
+        // How many components below its nearest chart folder a path is (None: no chart).
         let in_chart = |path: &str| {
             let mut dir = path;
+            let mut depth = 0usize;
             while let Some((parent, _)) = dir.rsplit_once('/') {
+                depth += 1;
                 if charts.contains(parent) {
-                    return true;
+                    return Some(depth);
                 }
                 dir = parent;
             }
-            charts.contains("")
+            charts.contains("").then_some(depth + 1)
         };
         let selected: Vec<_> = files
             .iter()
@@ -231,13 +234,18 @@ impl BaseTree {
                 let abs = top.join(&file.path);
                 let index = scopes.index_for(Some(&abs));
                 let scope = scopes.get(index);
+                let not_utf8 = crate::inputs::read::find_not_utf8(&bytes);
                 let result = match crate::inputs::read::decode_text(bytes) {
                     _ if scopes.config.is_some_and(|c| c.is_excluded(&abs)) => {
                         FileResult::skipped(&shown, "excluded")
                     }
+                    Err("not-utf8") => match &not_utf8 {
+                        Some(at) => FileResult::not_utf8(&shown, at),
+                        None => FileResult::skipped(&shown, "not-utf8"),
+                    },
                     Err(reason) => FileResult::skipped(&shown, reason),
-                    Ok(text) if text.contains("{{") && in_chart(&file.path) => {
-                        FileResult::skipped(&shown, "helm-template")
+                    Ok(text) if text.contains("{{") && in_chart(&file.path).is_some() => {
+                        FileResult::helm_template(&shown, in_chart(&file.path).unwrap_or(1))
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         let mut result = scan::scan_text_in(&shown, &text, &FileContext::of(scope));

@@ -22,15 +22,25 @@ fn read_candidate(
 ) -> Result<String, FileResult> {
     match candidate {
         Candidate::Skip { reason } => Err(FileResult::skipped(display, reason)),
+        Candidate::StdinNotUtf8(at) => Err(FileResult::not_utf8(display, at)),
         Candidate::Stdin => match stdin_text {
             Some(t) => Ok(t.to_string()),
             None => Err(FileResult::skipped(display, "unreadable")),
         },
         Candidate::Read { path, .. } => match read_file(path, max_file_size) {
-            Ok(t) if t.contains("{{") && discover::is_in_helm_chart(path) => {
-                Err(FileResult::skipped(display, "helm-template"))
-            }
+            Ok(t) if t.contains("{{") => match discover::helm_chart_depth(path) {
+                Some(depth) => Err(FileResult::helm_template(display, depth)),
+                None => Ok(t),
+            },
             Ok(t) => Ok(t),
+            // Read again to say where (rare): the error is located like a parse error.
+            Err("not-utf8") => Err(std::fs::read(path)
+                .ok()
+                .and_then(|bytes| crate::inputs::read::find_not_utf8(&bytes))
+                .map_or_else(
+                    || FileResult::skipped(display, "not-utf8"),
+                    |at| FileResult::not_utf8(display, &at),
+                )),
             Err(reason) => Err(FileResult::skipped(display, reason)),
         },
     }
@@ -94,7 +104,7 @@ fn for_each_candidate<R: Send>(
             .map(|(_, candidate)| match candidate {
                 Candidate::Read { size, .. } => *size,
                 Candidate::Stdin => stdin_text.map(|t| t.len() as u64).unwrap_or(0),
-                Candidate::Skip { .. } => 0,
+                Candidate::Skip { .. } | Candidate::StdinNotUtf8(_) => 0,
             })
             .collect();
         let mut order: Vec<usize> = (0..list.len()).collect();
@@ -154,32 +164,43 @@ pub fn run_with_rendered(
     rendered: Vec<FileResult>,
     prepared: crate::inputs::render::Prepared,
 ) -> Report {
-    let remaining: Candidates;
-    let to_read = if prepared.replaced.is_empty() {
-        candidates
-    } else {
-        remaining = candidates
-            .iter()
-            .filter(|(display, _)| !prepared.replaced.contains_key(*display))
-            .map(|(display, candidate)| (display.clone(), candidate.clone()))
-            .collect();
-        &remaining
-    };
+    let remaining = not_replaced(candidates, &prepared);
     let results = for_each_candidate(
-        to_read,
+        remaining.as_ref().unwrap_or(candidates),
         stdin_text,
         jobs,
         |display, candidate| process_candidate(display, candidate, stdin_text, scopes),
         internal_error,
     );
-    let results = if rendered.is_empty() {
-        results
-    } else {
-        let mut all: Vec<FileResult> = results.into_iter().chain(rendered).collect();
-        all.sort_by(|a, b| a.display.cmp(&b.display));
-        all
-    };
-    assemble_prepared(results, scopes.top().policy, prepared)
+    assemble_prepared(
+        with_rendered(results, rendered),
+        scopes.top().policy,
+        prepared,
+    )
+}
+
+/// The candidates `prepared` does not replace (`None`: all of them).
+fn not_replaced(
+    candidates: &Candidates,
+    prepared: &crate::inputs::render::Prepared,
+) -> Option<Candidates> {
+    (!prepared.replaced.is_empty()).then(|| {
+        candidates
+            .iter()
+            .filter(|(display, _)| !prepared.replaced.contains_key(*display))
+            .map(|(display, candidate)| (display.clone(), candidate.clone()))
+            .collect()
+    })
+}
+
+/// Read results and rendered chart results, in display-path order.
+fn with_rendered(results: Vec<FileResult>, rendered: Vec<FileResult>) -> Vec<FileResult> {
+    if rendered.is_empty() {
+        return results;
+    }
+    let mut all: Vec<FileResult> = results.into_iter().chain(rendered).collect();
+    all.sort_by(|a, b| a.display.cmp(&b.display));
+    all
 }
 
 /// [`assemble`], with the results `prepared` replaces swapped in and its findings and
@@ -187,14 +208,20 @@ pub fn run_with_rendered(
 pub fn assemble_prepared(
     mut results: Vec<FileResult>,
     policy: &Policy,
-    prepared: crate::inputs::render::Prepared,
+    mut prepared: crate::inputs::render::Prepared,
 ) -> Report {
     if !prepared.replaced.is_empty() {
-        results.retain(|r| !prepared.replaced.contains_key(&r.display));
-        results.extend(prepared.replaced.into_values());
+        let replaced = std::mem::take(&mut prepared.replaced);
+        results.retain(|r| !replaced.contains_key(&r.display));
+        results.extend(replaced.into_values());
         results.sort_by(|a, b| a.display.cmp(&b.display));
     }
     let mut report = assemble(results, policy);
+    crate::inputs::render::unseen::warn_unseen_roots(
+        &prepared.raw_roots,
+        &report.workloads,
+        &mut prepared.findings,
+    );
     if prepared.kustomize_roots > 0 || prepared.rendered_roots > 0 || !prepared.findings.is_empty()
     {
         report.summary.kustomize_roots = Some(prepared.kustomize_roots);
@@ -205,20 +232,33 @@ pub fn assemble_prepared(
     report
 }
 
-/// `policy diff`: every file read and parsed once, evaluated under two sets of scopes that
-/// differ only in their policies; the two reports, in the same order.
+/// `policy diff`: what is evaluated decided as `scan` decides it (`prepared`: rendered
+/// charts and the kustomizations' contribution, see `app::scan::prepare_inputs`), then
+/// every file read and parsed once and evaluated under two sets of scopes that differ only
+/// in their policies; the two reports, in the same order.
 pub fn run_pair(
     candidates: &Candidates,
     stdin_text: Option<&str>,
     old: &Scopes<'_, '_>,
     new: &Scopes<'_, '_>,
     jobs: usize,
+    (rendered, prepared): (Vec<FileResult>, crate::inputs::render::Prepared),
 ) -> (Report, Report) {
+    let remaining = not_replaced(candidates, &prepared);
     let pairs = for_each_candidate(
-        candidates,
+        remaining.as_ref().unwrap_or(candidates),
         stdin_text,
         jobs,
         |display, candidate| {
+            // `helm template … | binauthz-lint scan -` goes the way `scan` takes it.
+            if let (Candidate::Stdin, Some(t)) = (candidate, stdin_text)
+                && crate::inputs::render::helm::has_source_comments(t)
+            {
+                return (
+                    process_candidate(display, candidate, stdin_text, old),
+                    process_candidate(display, candidate, stdin_text, new),
+                );
+            }
             let index = scope_index(candidate, old);
             let (old_scope, new_scope) = (old.get(index), new.get(index));
             let settings = &old_scope.settings;
@@ -244,9 +284,14 @@ pub fn run_pair(
         },
     );
     let (before, after): (Vec<FileResult>, Vec<FileResult>) = pairs.into_iter().unzip();
+    let old_prepared = prepared.clone();
     (
-        assemble(before, old.top().policy),
-        assemble(after, new.top().policy),
+        assemble_prepared(
+            with_rendered(before, rendered.clone()),
+            old.top().policy,
+            old_prepared,
+        ),
+        assemble_prepared(with_rendered(after, rendered), new.top().policy, prepared),
     )
 }
 
@@ -272,15 +317,23 @@ fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileRe
 /// Merge per-file results in display-path order into one sorted report.
 pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
     let mut report = Report::new(policy.source());
-    let mut first_helm: Option<String> = None;
-    let mut helm_count = 0usize;
+    // Skipped Helm templates by chart folder: (first template, count), in display order.
+    let mut charts: Vec<(String, String, usize)> = Vec::new();
     for result in results {
         report.summary.files += 1;
         report.summary.documents += result.documents;
         if let Some(reason) = result.skipped {
             if reason == "helm-template" {
-                helm_count += 1;
-                first_helm.get_or_insert_with(|| result.display.clone());
+                let chart = result
+                    .helm_chart
+                    .map_or_else(|| ".".to_string(), String::from);
+                match charts.iter_mut().find(|(c, _, _)| *c == chart) {
+                    Some((_, _, count)) => *count += 1,
+                    None => charts.push((chart, result.display.clone(), 1)),
+                }
+            } else if !result.findings.is_empty() {
+                // The file says itself why it was not evaluated (not UTF-8: an error).
+                report.findings.extend(result.findings);
             } else if !matches!(
                 reason.as_str(),
                 // Patches and files evaluated through their rendered root are accounted
@@ -309,20 +362,62 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
         report.workloads.extend(result.workloads);
         report.findings.extend(result.findings);
     }
-    if let Some(first) = first_helm {
-        report.findings.push(Finding::new(
-            "helm-template-skipped",
-            Level::Note,
-            format!(
-                "{helm_count} Helm chart template{} skipped (Go template syntax is not YAML until rendered); check the rendered chart with `helm template RELEASE CHART | binauthz-lint scan -`",
-                if helm_count == 1 { "" } else { "s" }
-            ),
-            Location::file_start(&first),
-        ));
-    }
+    let findings = helm_skip_findings(&charts, &report.workloads);
+    report.findings.extend(findings);
     report.audit_events = crate::report::audit::events(&report.workloads);
     report.finish();
     report
+}
+
+/// `helm-template-skipped`: a chart none of whose workloads was evaluated is a warning of
+/// its own (a gate that checked nothing of it must not pass: `--render helm` is the fix);
+/// the templates of charts that did yield workloads (from plain YAML files beside the
+/// templates) share one note, as before. `charts`: (folder, first template, templates).
+fn helm_skip_findings(
+    charts: &[(String, String, usize)],
+    workloads: &[crate::report::WorkloadReport],
+) -> Vec<Finding> {
+    let evaluated = |chart: &str| {
+        workloads.iter().any(|w| {
+            chart == "."
+                || w.location
+                    .file
+                    .strip_prefix(chart)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut findings = Vec::new();
+    let mut first_seen: Option<&str> = None;
+    let mut seen_count = 0usize;
+    for (chart, first, count) in charts {
+        if evaluated(chart) {
+            first_seen.get_or_insert(first);
+            seen_count += count;
+            continue;
+        }
+        findings.push(Finding::new(
+            "helm-template-skipped",
+            Level::Warning,
+            format!(
+                "Helm chart `{chart}`: {count} template{} skipped (Go template syntax is not YAML until rendered) and no workload of the chart was evaluated, so none of its images was checked; run with `--render helm` (or pipe `helm template RELEASE {chart} | binauthz-lint scan -`)",
+                plural(*count)
+            ),
+            Location::file_start(first),
+        ));
+    }
+    if let Some(first) = first_seen {
+        findings.push(Finding::new(
+            "helm-template-skipped",
+            Level::Note,
+            format!(
+                "{seen_count} Helm chart template{} skipped (Go template syntax is not YAML until rendered); check the rendered chart with `helm template RELEASE CHART | binauthz-lint scan -`",
+                plural(seen_count)
+            ),
+            Location::file_start(first),
+        ));
+    }
+    findings
 }
 
 fn skip_message(reason: &str) -> String {

@@ -79,6 +79,18 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
             evaluate_workload(&site, workload, ctx, &mut result);
         }
     }
+    // A file kubectl's reader cannot read, that holds no object before the error and has
+    // no `apiVersion` or `kind` key anywhere, was never meant to be a Kubernetes object
+    // (a Cloud Monitoring dashboard with a `/* */` header, a broken CI file): without those
+    // keys there is nothing kubectl would create, so it is not a manifest, like any other
+    // file without them — not an error that fails a whole-repository scan. (A file over a
+    // resource limit stays an error: it was not read to its end.)
+    if tree.error.as_ref().is_some_and(|e| !e.is_limit())
+        && objects == 0
+        && !mentions_object_keys(text)
+    {
+        return FileResult::skipped(display, "not-a-manifest");
+    }
     if let Some(err) = &tree.error {
         let span = Span {
             start: err.pos,
@@ -192,4 +204,35 @@ fn document_is_object(tree: &Tree, document: u32) -> bool {
         .find(|d| d.index == document)
         .and_then(|d| d.root)
         .is_some_and(|root| extract::is_object(tree, root))
+}
+
+/// True when `text` has an `apiVersion` or `kind` key (YAML or JSON, quoted or not)
+/// anywhere: what every Kubernetes object has, however broken the rest.
+pub fn mentions_object_keys(text: &str) -> bool {
+    ["apiVersion", "kind"].iter().any(|key| {
+        text.match_indices(key).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.') {
+                return false;
+            }
+            let rest = text[at + key.len()..].trim_start_matches(['"', '\'']);
+            rest.trim_start_matches([' ', '\t']).starts_with(':')
+        })
+    })
+}
+
+#[cfg(test)]
+mod object_key_tests {
+    use super::*;
+
+    #[test]
+    fn object_keys_are_found_in_yaml_and_json_only_as_keys() {
+        assert!(mentions_object_keys("apiVersion: v1\n"));
+        assert!(mentions_object_keys("{\"kind\" : \"Pod\"}"));
+        assert!(mentions_object_keys("- {kind: x}"));
+        assert!(!mentions_object_keys(
+            "/* c */\n{\"displayName\": \"kind of\"}"
+        ));
+        assert!(!mentions_object_keys("subkind: x\nresource.kind: y\n"));
+    }
 }

@@ -405,9 +405,14 @@ fn image_denial_message(image: &ImageReport, kind: &str, name: &str) -> String {
     let repeated = format!(". Image {} denied by attestor ", image.image);
     let gke = gke.replace(&repeated, "; denied by attestor ");
     let lead = format!("Image {} ", image.image);
+    // An empty `image:` would read "Image  (container …": name it.
+    let shown = if image.image.trim().is_empty() {
+        "\"\" (empty)".to_string()
+    } else {
+        image.image.clone()
+    };
     let who = format!(
-        "Image {} (container `{}` of {kind} `{}`) ",
-        image.image,
+        "Image {shown} (container `{}` of {kind} `{}`) ",
         image.container,
         if name.is_empty() { "(unnamed)" } else { name }
     );

@@ -135,6 +135,10 @@ pub fn extract(tree: &Tree, root: NodeId, default_namespace: &str) -> Extraction
         let Some(object) = object_header(tree, node, &mut out.problems) else {
             continue;
         };
+        // Requests, records and allowlists about pods are not pods (see the table).
+        if routes::creates_no_pods(api_group(&object.api_version), &object.kind) {
+            continue;
+        }
         if object.kind == "List"
             || (object.kind.ends_with("List") && tree.get(node, "items").is_some())
         {

@@ -667,3 +667,36 @@ pub const POD_TEMPLATE_ROUTES: &[PodTemplateRoute] = &[
         ],
     ),
 ];
+
+/// Kinds that hold pod specs (or containers with images) but never make the cluster create
+/// a pod: requests, records and allowlists about pods. The inferred route (`detected`) must
+/// not take them for workloads, or a repository of policy-engine test samples or Autopilot
+/// allowlists would be full of denials for pods that never exist. `docs/crds.md` lists
+/// each row's source.
+pub const NOT_WORKLOAD_KINDS: &[(&str, &str)] = &[
+    // An API server → admission webhook request: `request.object` is the pod under review.
+    // Policy engines (Kyverno, Gatekeeper, Kubewarden) keep them as test samples.
+    ("admission.k8s.io", "AdmissionReview"),
+    // A Kubernetes audit-log entry: `requestObject` / `responseObject` copy the pod.
+    ("audit.k8s.io", "Event"),
+    ("audit.k8s.io", "EventList"),
+    // The ImagePolicyWebhook request (`spec.containers[].image`): what the enforcer is asked,
+    // not a pod.
+    ("imagepolicy.k8s.io", "ImageReview"),
+    // A controller's saved revision of a DaemonSet or StatefulSet template (`data`): the
+    // pods come from the owning workload.
+    ("apps", "ControllerRevision"),
+    // GKE Autopilot privileged-workload allowlists: `matchingCriteria.containers` (or
+    // `spec.containers`) describe which pods Autopilot may admit.
+    ("auto.gke.io", "WorkloadAllowlist"),
+    ("auto.gke.io", "AllowlistedWorkload"),
+    // Kyverno's background requests copy the admission request (and its object).
+    ("kyverno.io", "UpdateRequest"),
+];
+
+/// True for a kind of [`NOT_WORKLOAD_KINDS`] under its API group.
+pub fn creates_no_pods(group: &str, kind: &str) -> bool {
+    NOT_WORKLOAD_KINDS
+        .iter()
+        .any(|(g, k)| *g == group && *k == kind)
+}

@@ -17,6 +17,8 @@ pub enum Candidate {
     Stdin,
     /// Counted, not read, with the contract's `skipped[].reason`.
     Skip { reason: &'static str },
+    /// Standard input that is not UTF-8: kubectl refuses it, an error at that place.
+    StdinNotUtf8(Box<super::read::NotUtf8>),
 }
 
 /// The candidates, keyed and ordered by display path (deterministic, deduplicated).
@@ -193,16 +195,47 @@ fn classify_entry(
 
 /// True when some ancestor folder of `path` holds a `Chart.yaml` (a Helm chart).
 pub fn is_in_helm_chart(path: &Path) -> bool {
+    helm_chart_depth(path).is_some()
+}
+
+/// How many path components lead from the nearest chart folder (an ancestor holding a
+/// `Chart.yaml`) down to `path`: 2 for `chart/templates/deploy.yaml`. `None` outside charts.
+pub fn helm_chart_depth(path: &Path) -> Option<usize> {
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     absolute
         .ancestors()
         .skip(1)
-        .any(|dir| dir.join("Chart.yaml").is_file() || dir.join("Chart.yml").is_file())
+        .position(|dir| dir.join("Chart.yaml").is_file() || dir.join("Chart.yml").is_file())
+        .map(|i| i + 1)
+}
+
+/// The display path of the folder `depth` components above the file shown as `display`
+/// (`.` when that is the current directory).
+pub fn ancestor_display(display: &str, depth: usize) -> String {
+    let mut dir = display;
+    for _ in 0..depth {
+        match dir.rsplit_once('/') {
+            Some(("", _)) => return "/".to_string(),
+            Some((parent, _)) => dir = parent,
+            None => return ".".to_string(),
+        }
+    }
+    dir.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chart_folders_are_shown_like_their_files() {
+        assert_eq!(
+            ancestor_display("charts/web/templates/d.yaml", 2),
+            "charts/web"
+        );
+        assert_eq!(ancestor_display("templates/d.yaml", 2), ".");
+        assert_eq!(ancestor_display("/abs/c/templates/d.yaml", 2), "/abs/c");
+    }
 
     #[test]
     fn display_paths() {

@@ -39,8 +39,16 @@ pub fn line(finding: &Finding) -> String {
         Some("unchanged") => " (unchanged)",
         _ => "",
     };
+    // A note only because an exception approves it: say so, as the human format does.
+    let approved = match &finding.suppression {
+        Some(s) => terminal_safe(&format!(
+            " (approved by exception {} until {})",
+            s.exception_id, s.expires
+        )),
+        None => String::new(),
+    };
     format!(
-        "{}:{}:{}: {}[{}] {}{state}",
+        "{}:{}:{}: {}[{}] {}{state}{approved}",
         terminal_safe(&loc.file),
         loc.line,
         loc.column,

@@ -317,6 +317,10 @@ pub fn step_summary(
         })
     )?;
     writeln!(out)?;
+    for notice in &report.policy_notices {
+        writeln!(out, "> {}", markdown_text(notice))?;
+        writeln!(out)?;
+    }
     if let (Some(new), Some(unchanged), Some(absent)) = (s.new, s.unchanged, s.absent) {
         writeln!(
             out,
@@ -363,9 +367,8 @@ pub fn step_summary(
                 .collect();
             writeln!(
                 out,
-                "| {} {} | {} | {}:{} | {} |",
-                markdown_text(&w.kind),
-                markdown_text(&w.name),
+                "| {} | {} | {}:{} | {} |",
+                workload_cell(w, &report.workloads),
                 markdown_text(&w.namespace),
                 markdown_text(&paths.repo_relative(&w.location.file)),
                 w.location.line,
@@ -437,9 +440,8 @@ pub fn step_summary(
                 .collect();
             writeln!(
                 out,
-                "| {} {} | {} | {} | {} |",
-                markdown_text(&w.kind),
-                markdown_text(&w.name),
+                "| {} | {} | {} | {} |",
+                workload_cell(w, &report.workloads),
                 markdown_text(&w.namespace),
                 marker,
                 if overridden.is_empty() {
@@ -502,6 +504,36 @@ pub fn step_summary(
         more(out, unplaced.len())?;
     }
     writeln!(out)
+}
+
+/// `Kind name`, with the pod template's route when the object has several (two RayService
+/// worker groups are two rows that must not read as one workload listed twice).
+fn workload_cell(
+    w: &crate::report::WorkloadReport,
+    all: &[crate::report::WorkloadReport],
+) -> String {
+    let shared = all
+        .iter()
+        .filter(|o| {
+            o.kind == w.kind
+                && o.name == w.name
+                && o.namespace == w.namespace
+                && o.location.file == w.location.file
+                && o.location.document == w.location.document
+        })
+        .take(2)
+        .count()
+        > 1;
+    if shared && !w.route.is_empty() {
+        format!(
+            "{} {} ({})",
+            markdown_text(&w.kind),
+            markdown_text(&w.name),
+            markdown_text(&w.route)
+        )
+    } else {
+        format!("{} {}", markdown_text(&w.kind), markdown_text(&w.name))
+    }
 }
 
 fn more(out: &mut dyn Write, total: usize) -> io::Result<()> {

@@ -187,6 +187,9 @@ pub fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// The closing summary: the counts line, then the findings per rule.
 pub fn write_summary(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: color };
+    for notice in &report.policy_notices {
+        writeln!(out, "{} {notice}", paint.wrap("1", "Policy:"))?;
+    }
     writeln!(out, "{}", summary_line(report, &paint))?;
     if let Some(by_rule) = by_rule_line(report) {
         writeln!(out, "{by_rule}")?;
@@ -241,20 +244,37 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
     // Files as the JSON `summary.files` counts them (every candidate), then how many were
     // read; workload verdicts before the image count, so no number reads as images.
     format!(
-        "{} {} ({} scanned, {} skipped); {}: {} admitted, {} denied, {} dry-run denied, {} break-glass; {}; {}{}",
+        "{} {} ({} scanned, {} skipped); {}: {} admitted{}, {} denied; {}; {}{}",
         paint.wrap("1", "Summary:"),
         plural(s.files, "file"),
         s.files.saturating_sub(s.skipped_files),
         s.skipped_files,
         plural(s.workloads, "workload"),
         s.admitted,
+        admitted_parts(s),
         s.denied,
-        s.dryrun_denied,
-        s.breakglass,
         plural(s.images, "image"),
         findings,
         baseline
     )
+}
+
+/// Dry-run denials and break-glass are ways of being admitted: shown inside the admitted
+/// count (` (of which 1 dry-run denied, 1 break-glass)`), so the parts never read as more
+/// workloads than there are. Nothing when neither happened.
+fn admitted_parts(s: &super::Summary) -> String {
+    let mut parts = Vec::new();
+    if s.dryrun_denied > 0 {
+        parts.push(format!("{} dry-run denied", s.dryrun_denied));
+    }
+    if s.breakglass > 0 {
+        parts.push(format!("{} break-glass", s.breakglass));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (of which {})", parts.join(", "))
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -305,13 +325,19 @@ fn render_finding(finding: &Finding, renderer: &Renderer, paint: &Paint) -> Stri
         normalize_untrusted_str(&terminal_safe(&finding.message))
     );
     let mut groups = Vec::new();
-    if let Some(line) = &finding.snippet {
+    // A finding far to the right of a long line (a minified JSON manifest): the part of the
+    // line around it, so that what the message is about is on screen.
+    let (snippet, first_column) = match (&finding.snippet_window, &finding.snippet) {
+        (Some(window), _) => (Some(&window.1), window.0),
+        (None, snippet) => (snippet.as_ref(), 1),
+    };
+    if let Some(line) = snippet {
         let line = terminal_safe(line);
-        let start = byte_offset(&line, loc.column.saturating_sub(1) as usize);
+        let start = byte_offset(&line, loc.column.saturating_sub(first_column) as usize);
         // A span on one line ends at its end column; a longer one is underlined to the end
         // of its first line; a point gets one caret.
         let end = if loc.end_line == loc.line && loc.end_column > loc.column {
-            byte_offset(&line, loc.end_column.saturating_sub(1) as usize)
+            byte_offset(&line, loc.end_column.saturating_sub(first_column) as usize)
         } else if loc.end_line > loc.line {
             line.len()
         } else {

@@ -136,6 +136,10 @@ pub struct Finding {
     /// The text of the finding's first line, for renderers that show source.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// A line too long for `snippet` to reach the finding (a minified JSON manifest): the
+    /// part of the line around it, and the column its first character has.
+    #[serde(skip)]
+    pub snippet_window: Option<Box<(u32, String)>>,
 }
 
 impl Finding {
@@ -155,6 +159,7 @@ impl Finding {
             suppression: None,
             container_type: None,
             snippet: None,
+            snippet_window: None,
         }
     }
 
@@ -347,6 +352,10 @@ pub struct Report {
     /// `baselineState: "absent"` (JSON `absent[]`; never in SARIF).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub absent: Option<Vec<serde_json::Value>>,
+    /// What decided the verdicts, when the user may not know it (human output and the step
+    /// summary; the JSON says it in `policy.source` and `workloads[].policy`).
+    #[serde(skip)]
+    pub policy_notices: Vec<String>,
 }
 
 /// One row of the "approved exceptions" table (human output, step summary).
@@ -393,6 +402,7 @@ impl Report {
             skipped: Vec::new(),
             audit_events: Vec::new(),
             absent: None,
+            policy_notices: Vec::new(),
         }
     }
 

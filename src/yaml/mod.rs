@@ -126,6 +126,17 @@ pub struct YamlError {
     pub message: String,
 }
 
+impl YamlError {
+    /// One of binauthz-lint's own resource limits (depth, aliases, documents) stopped the
+    /// reading, not the syntax: each of those messages names the option that raises it.
+    /// The parser's own flow-nesting guard (`recursion limit exceeded`) counts too.
+    pub fn is_limit(&self) -> bool {
+        self.message.contains("(raise --")
+            || self.message.contains("; raise --")
+            || self.message.contains("recursion limit")
+    }
+}
+
 /// A parsed file: an arena of nodes and the documents that point into it.
 #[derive(Debug, Default)]
 pub struct Tree<'a> {

@@ -8,6 +8,7 @@
 //! absolute resource paths) and asks for origin annotations, so every rendered object can
 //! be traced back to the file and line it came from. The user's tree is never written to.
 
+use super::unseen::{self, RawRoot};
 use super::{Disk, Files, Prepared, RenderOptions};
 use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{self, FileResult, Source};
@@ -64,6 +65,10 @@ struct Kustomization {
     images: Vec<(String, Span)>,
     /// The transformers it uses, by their report name.
     transformers: BTreeSet<&'static str>,
+    /// Entries kustomize would fetch over the network, as written.
+    remote: Vec<String>,
+    /// `helmCharts`: charts inflated by kustomize (never enabled here).
+    helm_charts: bool,
 }
 
 /// The order transformers are named in messages.
@@ -96,11 +101,28 @@ impl Kustomization {
             patch_files: Vec::new(),
             images: Vec::new(),
             transformers: BTreeSet::new(),
+            remote: Vec::new(),
+            helm_charts: false,
         };
         {
             let tree = yaml::parse(&text, &Limits::default());
             if let Some(root) = tree.documents.first().and_then(|d| d.root) {
                 k.read_tree(&tree, root);
+                // A `host.tld/org/repo` entry is a repository only when no such local path
+                // exists: kustomize tries the file system first.
+                k.remote = unseen::referenced_paths(&tree, root)
+                    .into_iter()
+                    .filter(|entry| {
+                        unseen::is_remote(entry)
+                            || (unseen::looks_like_host_path(entry)
+                                && !files.is_file(&dir.join(entry))
+                                && !files.is_dir(&dir.join(entry)))
+                    })
+                    .collect();
+                k.helm_charts = tree
+                    .get(root, "helmCharts")
+                    .and_then(|n| tree.seq(n))
+                    .is_some_and(|s| !s.is_empty());
             }
         }
         k.text = text;
@@ -177,17 +199,9 @@ impl Kustomization {
     ) -> impl Iterator<Item = PathBuf> + 'a {
         entries
             .iter()
-            .filter(|e| !is_remote(e))
+            .filter(|e| !unseen::is_remote(e))
             .map(|e| files.key(&self.dir.join(e)))
     }
-}
-
-fn is_remote(entry: &str) -> bool {
-    entry.contains("://")
-        || entry.starts_with("git@")
-        || entry.starts_with("github.com/")
-        || entry.starts_with("gitlab.com/")
-        || entry.starts_with("bitbucket.org/")
 }
 
 /// The key files and folders are compared by on disk: canonical when it exists, else
@@ -368,13 +382,31 @@ pub fn prepare_with(
         }
     }
 
-    // Render every root (in parallel, each with its own timeout), in root order.
+    // What each root builds that its raw files cannot show: remote entries (with the
+    // kustomization that names them) and transformers that change workloads.
+    let blind: Vec<BlindSpots> = roots
+        .iter()
+        .map(|root| blind_spots(root, &mut catalog, &display))
+        .collect();
+
+    // Render every root (in parallel, each with its own timeout), in root order. A root
+    // with a remote entry is never handed to the tool without `--render-remote`: kustomize
+    // would clone or download it, and the config (which a pull request can change) must not
+    // be able to make CI fetch from any host.
+    let refused = |i: usize| !options.remote && blind.get(i).is_some_and(|b| !b.0.is_empty());
     let outcomes: Vec<Option<Result<String, String>>> = if options.kustomize && files.is_disk() {
         let render_all = || -> Vec<Option<Result<String, String>>> {
             roots
                 .par_iter()
+                .enumerate()
                 .with_max_len(1)
-                .map(|root| Some(render_root(root, options)))
+                .map(|(i, root)| {
+                    Some(if refused(i) {
+                        Err(String::new())
+                    } else {
+                        render_root(root, options)
+                    })
+                })
                 .collect()
         };
         match rayon::ThreadPoolBuilder::new()
@@ -397,26 +429,54 @@ pub fn prepare_with(
         }
     }
     let mut rendered_files: BTreeSet<PathBuf> = BTreeSet::new();
-    for (root, outcome) in roots.iter().zip(&outcomes) {
+    for (i, (root, outcome)) in roots.iter().zip(&outcomes).enumerate() {
         let kustomization_text = catalog
             .get(&root.dir)
             .map(|k| k.text.clone())
             .unwrap_or_default();
+        let (remote, unseen) = blind.get(i).cloned().unwrap_or_default();
+        let mut raw = RawRoot {
+            display: root.display.clone(),
+            folder: root.folder.clone(),
+            files: root
+                .files
+                .iter()
+                .filter_map(|f| display_of.get(f).cloned())
+                .collect(),
+            remote: remote.iter().map(|(entry, _)| entry.clone()).collect(),
+            unseen,
+            note: None,
+        };
         match outcome {
             None => {
+                raw.note = Some(prepared.findings.len());
                 prepared
                     .findings
-                    .push(not_rendered_note(root, &mut catalog, &kustomization_text))
+                    .push(not_rendered_note(root, &mut catalog, &kustomization_text));
+                prepared.raw_roots.push(raw);
             }
             Some(Err(message)) => {
-                let mut f = Finding::new(
-                    "render-failed",
-                    Level::Error,
-                    format!(
+                let message = match remote.first() {
+                    Some((entry, named_in)) if refused(i) => format!(
+                        "kustomization root `{}` was not rendered: `{named_in}` names the remote resource `{entry}`{}, which `{}` would download; binauthz-lint fetches nothing unless the command line says `--render-remote` (the config cannot), so its files were scanned raw",
+                        root.folder,
+                        match remote.len() {
+                            1 => String::new(),
+                            n => format!(" ({} remote entries in all)", n),
+                        },
+                        options.kustomize_command.join(" ")
+                    ),
+                    _ => format!(
                         "kustomization root `{}` failed to render with `{}`, so its files were scanned raw: {message}",
                         root.folder,
                         options.kustomize_command.join(" ")
                     ),
+                };
+                prepared.raw_roots.push(raw);
+                let mut f = Finding::new(
+                    "render-failed",
+                    Level::Error,
+                    message,
                     Location::file_start(&root.display),
                 );
                 f.snippet = first_line(&kustomization_text);
@@ -471,6 +531,40 @@ pub fn prepare_with(
             .extend(marker_findings(&display(patch), &text, "this patch"));
     }
     prepared
+}
+
+/// Remote entries (each with the report path of the kustomization naming it) and the
+/// transformers a raw scan cannot apply.
+type BlindSpots = (Vec<(String, String)>, Vec<&'static str>);
+
+/// The remote entries (with the report path of the kustomization naming each) of a root
+/// and of everything it consumes, and the transformers that change its workloads out of a
+/// raw scan's sight, in message order.
+fn blind_spots(
+    root: &Root,
+    catalog: &mut Catalog,
+    display: &dyn Fn(&Path) -> String,
+) -> BlindSpots {
+    let mut remote = Vec::new();
+    let mut unseen: BTreeSet<&'static str> = BTreeSet::new();
+    for dir in &root.dirs {
+        let Some(k) = catalog.get(dir) else {
+            continue;
+        };
+        let shown = display(&k.file);
+        remote.extend(k.remote.iter().map(|e| (e.clone(), shown.clone())));
+        for t in ["images", "patches", "components"] {
+            if k.transformers.contains(t) {
+                unseen.insert(t);
+            }
+        }
+        if k.helm_charts {
+            unseen.insert("helmCharts");
+        }
+    }
+    let order = ["images", "patches", "components", "helmCharts"];
+    let unseen = order.into_iter().filter(|t| unseen.contains(t)).collect();
+    (remote, unseen)
 }
 
 fn first_line(text: &str) -> Option<String> {

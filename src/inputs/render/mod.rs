@@ -8,6 +8,7 @@
 
 pub mod helm;
 pub mod kustomize;
+pub mod unseen;
 
 use crate::evaluate::scan::FileResult;
 use crate::report::Finding;
@@ -23,6 +24,9 @@ pub struct RenderOptions {
     /// The program and arguments that build one kustomization folder (its path is
     /// appended): `kubectl kustomize` by default, `--kustomize-command` otherwise.
     pub kustomize_command: Vec<String>,
+    /// `--render-remote` (command line only, never the config): remote resources may be
+    /// fetched by the kustomize command.
+    pub remote: bool,
     /// `--render-timeout`, per root.
     pub timeout: Duration,
     /// Roots rendered at once.
@@ -34,6 +38,7 @@ impl Default for RenderOptions {
         RenderOptions {
             kustomize: false,
             kustomize_command: vec!["kubectl".to_string(), "kustomize".to_string()],
+            remote: false,
             timeout: Duration::from_secs(60),
             jobs: 1,
         }
@@ -41,7 +46,7 @@ impl Default for RenderOptions {
 }
 
 /// What rendering (or the raw analysis of kustomizations) contributes to a scan.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Prepared {
     /// Results that replace the candidate of the same display path (a patch skipped as
     /// `kustomize-patch`, a consumed file skipped as `kustomize-rendered`, a root's
@@ -53,6 +58,9 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
     pub kustomize_roots: usize,
     pub rendered_roots: usize,
+    /// The roots scanned raw, for the warning about those of which nothing was evaluated
+    /// (decided once the scan's workloads are known).
+    pub raw_roots: Vec<unseen::RawRoot>,
 }
 
 /// How kustomizations and patches are read: the work tree ([`Disk`]), or a commit's tree
