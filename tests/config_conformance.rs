@@ -144,6 +144,12 @@ fn exceptions_table() {
     run_table("testdata/conformance/exceptions.yaml", 35);
 }
 
+/// Issue 27: runs that must not be green without a verdict.
+#[test]
+fn silent_passes_table() {
+    run_table("testdata/conformance/silent-passes.yaml", 14);
+}
+
 #[test]
 fn policy_diff_table() {
     run_table("testdata/conformance/policy-diff.yaml", 14);
