@@ -239,48 +239,53 @@ pub struct InputArgs {
 
 #[derive(Args, Clone, Debug)]
 pub struct ScanArgs {
-    #[command(flatten)]
-    pub inputs: InputArgs,
     /// Binary Authorization policy (YAML or JSON, as `gcloud container binauthz policy export` prints it).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Report format (`BINAUTHZ_LINT_FORMAT` sets it too, e.g. `concise` for CI logs; the
     /// option wins).
-    #[arg(long, value_enum, env = "BINAUTHZ_LINT_FORMAT", default_value_t = Format::Human)]
+    #[arg(long, value_enum, env = "BINAUTHZ_LINT_FORMAT", default_value_t = Format::Human, help_heading = "Reports and exit code")]
     pub format: Format,
     /// Also write a SARIF report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports and exit code")]
     pub sarif: Option<PathBuf>,
     /// Also write a JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports and exit code")]
     pub json: Option<PathBuf>,
     /// Write the audit events (break-glass / dry-run) as JSON Lines to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports and exit code")]
     pub audit_log: Option<PathBuf>,
     /// Compare with a JSON report written earlier (e.g. on the default branch): findings
     /// whose fingerprint is in FILE are `unchanged` and do not fail the run; the report
     /// gains `baselineState`, `absent[]` and `summary.new/unchanged/absent`.
-    #[arg(long, value_name = "FILE", conflicts_with = "since")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "since",
+        help_heading = "Reports and exit code"
+    )]
     pub baseline: Option<PathBuf>,
     /// PR mode: also evaluate the tree at `git merge-base REV HEAD` (read from git objects,
     /// nothing checked out) and compare by fingerprint: only findings the change introduces
     /// (`new`) fail the run; `absent[]` lists those it resolves. `none` turns it off.
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", help_heading = "Reports and exit code")]
     pub since: Option<String>,
     /// The date exceptions are judged on (`YYYY-MM-DD`, for reproducible runs) [default:
     /// today in UTC].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, help_heading = "Reports and exit code")]
     pub today: Option<crate::settings::config::Date>,
     /// SARIF: `omit` findings approved by an exception (default), or `include` them with
     /// `suppressions` (kind external, status accepted).
-    #[arg(long, value_enum, default_value_t = SarifSuppressed::Omit)]
+    #[arg(long, value_enum, default_value_t = SarifSuppressed::Omit, help_heading = "Reports and exit code")]
     pub sarif_suppressed: SarifSuppressed,
     /// Lowest finding level that makes the exit code 1 [default: the config's `failOn`, else
     /// `warning`].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Reports and exit code")]
     pub fail_on: Option<FailOn>,
     /// Human and concise output: also list the skipped files with their reasons.
-    #[arg(short = 'v', long)]
+    #[arg(short = 'v', long, help_heading = "Reports and exit code")]
     pub verbose: bool,
 }
 
