@@ -51,16 +51,17 @@ pub fn evaluate_workload(
         super::cv::findings(site, workload, cv, &images, &identity, result);
     }
     let breakglass = breakglass_report(site.source, &markers, site.document);
-    result.workloads.push(workload_report(
+    let mut entry = workload_report(
         site,
         workload,
         ctx,
         images,
-        cv,
         policy_decision,
         breakglass,
         effective,
-    ));
+    );
+    entry.cv = cv;
+    result.workloads.push(entry);
 }
 
 /// The identity findings carry (and exceptions match).
@@ -297,7 +298,6 @@ fn workload_report(
     workload: &Workload,
     ctx: &FileContext<'_>,
     images: Vec<ImageReport>,
-    cv: Option<Vec<crate::report::CvResult>>,
     policy_decision: PolicyDecision,
     breakglass: Option<Breakglass>,
     effective: bool,
@@ -320,7 +320,7 @@ fn workload_report(
         admitted: policy_decision != PolicyDecision::Deny || effective,
         breakglass,
         images,
-        cv,
+        cv: None,
         pod_labels: if audited {
             pod_entries(tree, &workload.pod_metadata, "labels")
         } else {
