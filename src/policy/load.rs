@@ -310,14 +310,17 @@ impl<'t> Loader<'t> {
                     Refuser::Gcloud,
                     &format!(
                         "this is a platform policy (`{}`), a different format from the project \
-                         policy that `gcloud container binauthz policy import` and binauthz-lint \
-                         read; platform policies (continuous validation, `policy evaluate`) are \
-                         not supported yet",
+                         policy that `gcloud container binauthz policy import` reads; check-based \
+                         platform policies drive continuous validation, not admission",
                         self.key_text(key)
                     ),
                 )
                 .label("platform policy")
-                .help("pass a project policy (`gcloud container binauthz policy export`)");
+                .help(
+                    "give it with `--platform-policy` (scan) or to `binauthz-lint evaluate \
+                     --platform-policy`; `--policy` takes a project policy (`gcloud container \
+                     binauthz policy export`)",
+                );
             self.push(d);
             return None;
         }
