@@ -14,7 +14,7 @@
 use crate::yaml::{self, Limits, NodeId, Pos, ScalarKind, Span, Tree};
 
 use super::super::load::{
-    describe, is_string, service_account_key_problem, sort, suggest, value_or_key,
+    describe, is_string, placeholder, service_account_key_problem, sort, suggest, value_or_key,
 };
 use super::super::{Pattern, PolicyDiagnostic, Refuser, Severity};
 use super::{
@@ -160,6 +160,28 @@ impl<'t> Loader<'t> {
         .label(label)
         .help(help);
         self.diags.push(d);
+    }
+
+    /// `policy-placeholder`: template text (`${PROJECT}`, `PROJECT_ID`, `project-id-here`)
+    /// that can never match until it is substituted.
+    fn placeholder_check(&mut self, span: Span, text: &str, what: &str) {
+        if let Some(found) = placeholder(text) {
+            let d = PolicyDiagnostic::new(
+                Severity::Warning,
+                "policy-placeholder",
+                self.file,
+                span,
+                format!(
+                    "{what} `{text}` contains the unresolved placeholder `{found}`; it can only \
+                     match once the placeholder is replaced"
+                ),
+            )
+            .label("placeholder")
+            .help(
+                "substitute the value (e.g. with `envsubst`) before creating the policy or linting",
+            );
+            self.diags.push(d);
+        }
     }
 
     fn text(&self, node: NodeId) -> &'t str {
@@ -598,7 +620,10 @@ impl<'t> Loader<'t> {
         for (key, key_span, value) in fields {
             for (text, span) in self.string_list(key, key_span, value) {
                 match Pattern::compile(&text) {
-                    Ok(pattern) => out.push(pattern),
+                    Ok(pattern) => {
+                        self.placeholder_check(span, &text, "allow pattern");
+                        out.push(pattern);
+                    }
                     Err(err) => {
                         let sub = sub_span(span, &text, err.start, err.end);
                         self.error_help(
@@ -989,6 +1014,7 @@ impl<'t> Loader<'t> {
                 );
                 continue;
             }
+            self.placeholder_check(span, &text, "project");
             out.push(text);
         }
         out
@@ -1008,7 +1034,10 @@ impl<'t> Loader<'t> {
             written += list.len();
             for (text, span) in list {
                 match TrustedDirPattern::compile(&text) {
-                    Ok(p) => patterns.push(p),
+                    Ok(p) => {
+                        self.placeholder_check(span, &text, "trusted directory pattern");
+                        patterns.push(p);
+                    }
                     Err(problem) => {
                         let shown = if text.is_empty() { "\"\"" } else { &text };
                         let message = if text.is_empty() {
