@@ -124,3 +124,38 @@ fn platform_policy_table() {
     }
     assert!(pods_checked >= 30, "too few pods evaluated: {pods_checked}");
 }
+
+mod properties {
+    use binauthz_lint::policy::platform::{EvalInputs, load_platform_policy_str};
+    use proptest::prelude::*;
+
+    const REAL: &str = "gkePolicy:\n  imageAllowlist:\n    allowPattern: [gke.gcr.io/**]\n  checkSets:\n  - displayName: prod\n    scope: {kubernetesServiceAccount: \"prod:api\"}\n    imageAllowlist: {allowPattern: \"gcr.io/p/*\"}\n    checks:\n    - trustedDirectoryCheck: {trustedDirPatterns: [\"*-docker.pkg.dev/p/**\"]}\n    - imageFreshnessCheck: {maxUploadAgeDays: 30}\n    - vulnerabilityCheck: {maximumFixableSeverity: LOW, maximumUnfixableSeverity: HIGH, containerAnalysisVulnerabilityProjects: projects/v}\n  - checks:\n    - alwaysDeny: true\n";
+
+    proptest! {
+        /// The loader never panics, whatever the text; errors are data with a position.
+        #[test]
+        fn loader_never_panics(text in "(\\PC|\n| |:|-|\\{|\\}|\\[|\\]|\\*){0,200}") {
+            let _ = load_platform_policy_str(&text, "p.yaml");
+        }
+
+        /// Cutting or inserting text anywhere in a real policy: it loads (and evaluates
+        /// without panicking), or every error is located in the file.
+        #[test]
+        fn mutated_policies_are_reported(cut in 0usize..700, insert in "(\\PC|\n| |\\*|/){0,12}") {
+            let at = REAL.char_indices().map(|(i, _)| i).nth(cut % REAL.chars().count()).unwrap_or(0);
+            let text = format!("{}{insert}{}", &REAL[..at], &REAL[at..]);
+            match load_platform_policy_str(&text, "p.yaml") {
+                Ok(loaded) => {
+                    let images = ["gcr.io/p/app:1", "us-docker.pkg.dev/p/r/app@sha256:00", "nginx"];
+                    for (ns, sa) in [("prod", "api"), ("dev", "default")] {
+                        let _ = loaded.policy.evaluate_pod(ns, sa, &images, &EvalInputs::default());
+                    }
+                }
+                Err(err) => {
+                    prop_assert!(!err.diagnostics.is_empty());
+                    let _ = err.render(false);
+                }
+            }
+        }
+    }
+}
