@@ -4,8 +4,7 @@
 //! break-glass pods like any other.
 
 use super::context::FileContext;
-use super::file::FileResult;
-use super::workload::Site;
+use super::file::{FileResult, Source};
 use crate::extract::Workload;
 use crate::policy::platform::{EvalInputs, ImageVerdict, Verdict};
 use crate::report::{CvResult, ImageReport, WorkloadRef};
@@ -59,7 +58,7 @@ pub(super) fn breakglass_note(cv: Option<&[CvResult]>) -> Option<String> {
 
 /// `cv-non-conformant` (warning) and `cv-undecided` (note) at every such image.
 pub(super) fn findings(
-    site: &Site<'_, '_>,
+    (source, document): (&Source<'_>, u32),
     workload: &Workload,
     cv: &[CvResult],
     images: &[ImageReport],
@@ -81,9 +80,7 @@ pub(super) fn findings(
                 Verdict::Conformant => continue,
             };
             let message = message(verdict, image, workload, &entry.policy);
-            let mut f =
-                site.source
-                    .finding(rule, level, message, container.image_span, site.document);
+            let mut f = source.finding(rule, level, message, container.image_span, document);
             f.workload = Some(identity.clone());
             f.container = Some(image.container.clone());
             f.container_type = Some(image.container_type);

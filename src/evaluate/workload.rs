@@ -48,7 +48,14 @@ pub fn evaluate_workload(
         denial_findings(site, workload, &markers, &images, &identity, result);
     }
     if let Some(cv) = &cv {
-        super::cv::findings(site, workload, cv, &images, &identity, result);
+        super::cv::findings(
+            (site.source, site.document),
+            workload,
+            cv,
+            &images,
+            &identity,
+            result,
+        );
     }
     let breakglass = breakglass_report(site.source, &markers, site.document);
     let mut entry = workload_report(
