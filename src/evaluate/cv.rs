@@ -7,7 +7,7 @@ use super::context::FileContext;
 use super::file::{FileResult, Source};
 use crate::extract::Workload;
 use crate::policy::platform::{EvalInputs, ImageVerdict, Verdict};
-use crate::report::{CvResult, ImageReport, WorkloadRef};
+use crate::report::{CvResult, ImageReport, Location, Related, WorkloadRef};
 use crate::rules::Level;
 
 /// The workload's pods under each platform policy; `None` without platform policies.
@@ -85,6 +85,28 @@ pub(super) fn findings(
             f.container = Some(image.container.clone());
             f.container_type = Some(image.container_type);
             f.image = Some(image.image.clone());
+            // The checks that decided it, where they are written in the policy.
+            let wanted = verdict.verdict;
+            for check in verdict.checks.iter().filter(|c| c.verdict == wanted) {
+                if let Some(at) = &check.source {
+                    f.related.push(Related {
+                        message: format!(
+                            "check {} ({}) of check set {}",
+                            check.index,
+                            check.kind,
+                            verdict.check_set.as_ref().map_or(0, |s| s.index)
+                        ),
+                        location: Location {
+                            file: at.file.clone(),
+                            line: at.line,
+                            column: at.column,
+                            document: 0,
+                            end_line: at.end_line,
+                            end_column: at.end_column,
+                        },
+                    });
+                }
+            }
             result.findings.push(f);
         }
     }

@@ -148,6 +148,9 @@ pub struct CheckVerdict {
     /// The check's own allowlist pattern that skipped it (the check then counts as passed).
     pub allowlist_pattern: Option<String>,
     pub explanation: String,
+    /// Where the check is written.
+    #[serde(skip)]
+    pub source: Option<crate::policy::decision::PolicyRef>,
 }
 
 impl PlatformPolicy {
@@ -257,6 +260,7 @@ fn evaluate_check(
         verdict: Verdict::Conformant,
         allowlist_pattern: None,
         explanation: String::new(),
+        source: Some(check.source.clone()),
     };
     if let Some(pattern) = check.allowlist.iter().find(|p| p.matches(image)) {
         out.allowlist_pattern = Some(pattern.text.clone());

@@ -13,6 +13,7 @@
 
 use crate::yaml::{self, Limits, NodeId, Pos, ScalarKind, Span, Tree};
 
+use super::super::decision::PolicyRef;
 use super::super::load::{
     describe, is_string, placeholder, service_account_key_problem, sort, suggest, value_or_key,
 };
@@ -181,6 +182,17 @@ impl<'t> Loader<'t> {
                 "substitute the value (e.g. with `envsubst`) before creating the policy or linting",
             );
             self.diags.push(d);
+        }
+    }
+
+    fn policy_ref(&self, span: Span, label: String) -> PolicyRef {
+        PolicyRef {
+            file: self.file.to_string(),
+            line: span.start.line,
+            column: span.start.column,
+            end_line: span.end.line,
+            end_column: span.end.column,
+            label,
         }
     }
 
@@ -654,6 +666,7 @@ impl<'t> Loader<'t> {
             scope: Scope::All,
             allowlist: Vec::new(),
             checks: Vec::new(),
+            source: self.policy_ref(set_span, format!("check set {index}")),
         };
         let mut site = ScopeSite {
             scope: Scope::All,
@@ -820,6 +833,7 @@ impl<'t> Loader<'t> {
             display_name: None,
             allowlist: Vec::new(),
             kind: CheckKind::AlwaysDeny,
+            source: self.policy_ref(check_span, String::new()),
         };
         let mut ok = true;
         for (key, key_span, value) in &fields {

@@ -16,6 +16,7 @@ mod response;
 
 use std::path::Path;
 
+use super::decision::PolicyRef;
 use super::{Pattern, PolicyDiagnostic, PolicyError};
 
 pub use eval::{
@@ -55,6 +56,8 @@ pub struct CheckSet {
     pub scope: Scope,
     pub allowlist: Allowlist,
     pub checks: Vec<Check>,
+    /// Where the set is written (findings relate to it).
+    pub source: PolicyRef,
 }
 
 /// Which pods a check set applies to.
@@ -89,6 +92,8 @@ pub struct Check {
     pub display_name: Option<String>,
     pub allowlist: Allowlist,
     pub kind: CheckKind,
+    /// Where the check is written (findings relate to it).
+    pub source: PolicyRef,
 }
 
 /// The kind of a check (a `Check` holds exactly one).
