@@ -348,3 +348,50 @@ fn config_platform_policies_top_level_and_per_context() {
     let report = json(&String::from_utf8_lossy(&out.stdout), "");
     assert_eq!(report["summary"]["cvNonConformant"], 0);
 }
+
+#[test]
+fn exceptions_approve_cv_findings_like_any_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let repo = common::repo_root();
+    for (from, to) in [
+        (POLICY, "cv.yaml"),
+        ("testdata/platform/no-breakglass.yaml", "app.yaml"),
+    ] {
+        std::fs::copy(repo.join(from), root.join(to)).expect("copy");
+    }
+    std::fs::write(
+        root.join(".binauthz-lint.yaml"),
+        "version: 1\nplatformPolicies: [cv.yaml]\nexceptions:\n  - id: CV-1\n    rules: [cv-non-conformant]\n    match: {kind: Deployment, name: payments, image: us-docker.pkg.dev/acme/hotfix}\n    reason: hotfix image, promoted to the release repository next sprint\n    expires: 2026-12-31\n",
+    )
+    .expect("write");
+    let out = Command::cargo_bin("binauthz-lint")
+        .expect("binary")
+        .env_remove("BINAUTHZ_LINT_FORMAT")
+        .current_dir(root)
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--today",
+            "2026-12-03",
+            "app.yaml",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "the only warning is approved");
+    let report = json(
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["ruleId"] == "cv-non-conformant")
+        .cloned()
+        .expect("cv-non-conformant");
+    assert_eq!(f["level"], "note");
+    assert_eq!(f["suppression"]["exceptionId"], "CV-1");
+    assert!(f["fingerprint"].as_str().is_some_and(|s| s.len() >= 16));
+}
