@@ -395,3 +395,22 @@ fn exceptions_approve_cv_findings_like_any_other() {
     assert_eq!(f["suppression"]["exceptionId"], "CV-1");
     assert!(f["fingerprint"].as_str().is_some_and(|s| s.len() >= 16));
 }
+
+#[test]
+fn evaluate_images_uses_the_unscoped_check_set_like_gcloud() {
+    let (code, out, err) = run(&[
+        "evaluate",
+        "--platform-policy",
+        POLICY,
+        "--image",
+        "us-docker.pkg.dev/acme/release/app:1",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let response = json(&out, &err);
+    let pod = &response["results"][0];
+    assert!(pod.get("podName").is_none(), "{pod}");
+    let set = &pod["imageResults"][0]["checkSetResult"];
+    assert_eq!(set["index"], "2");
+    assert_eq!(set["displayName"], "everything else");
+    assert_eq!(response["verdict"], "NON_CONFORMANT");
+}

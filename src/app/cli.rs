@@ -49,8 +49,12 @@ pub enum Command {
 pub struct EvaluateArgs {
     /// Kubernetes resources (files; `-` reads standard input): a Pod or any workload kind,
     /// whose pods are named like the workload.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "image", conflicts_with = "image")]
     pub resources: Vec<PathBuf>,
+    /// Evaluate these images as one unnamed pod instead of resources (repeatable); as with
+    /// gcloud's `--image`, the unscoped (catch-all) check set applies.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Vec<String>,
     /// Check-based platform policy (`gkePolicy`, the file of `gcloud beta container binauthz
     /// policy create --platform=gke --policy-file`). Repeat it to evaluate several.
     #[arg(long, value_name = "FILE", required = true)]

@@ -76,6 +76,15 @@ pub fn evaluate(
         ),
     };
     let mut pods = Vec::new();
+    if !args.image.is_empty() {
+        // gcloud's `--image`: one pod named "" with a container per image.
+        pods.push(Pod {
+            name: String::new(),
+            namespace: String::new(),
+            service_account: String::new(),
+            images: args.image.clone(),
+        });
+    }
     let mut stdin_read = false;
     for path in &args.resources {
         let (display, text) = if path.as_os_str() == "-" {
@@ -112,9 +121,16 @@ pub fn evaluate(
             .iter()
             .map(|pod| {
                 let images: Vec<&str> = pod.images.iter().map(String::as_str).collect();
-                loaded
-                    .policy
-                    .evaluate_pod(&pod.namespace, &pod.service_account, &images, &inputs)
+                if args.image.is_empty() {
+                    loaded.policy.evaluate_pod(
+                        &pod.namespace,
+                        &pod.service_account,
+                        &images,
+                        &inputs,
+                    )
+                } else {
+                    loaded.policy.evaluate_images(&images, &inputs)
+                }
             })
             .collect();
         conformant &= verdicts.iter().all(|v| v.verdict == Verdict::Conformant);

@@ -167,6 +167,17 @@ impl PlatformPolicy {
             .find(|(_, set)| set.scope.covers(namespace, service_account))
     }
 
+    /// Evaluate images outside any pod (gcloud's `evaluate --image`): "this mode of
+    /// evaluation will always use the default (unscoped) checkset".
+    pub fn evaluate_images(&self, images: &[&str], inputs: &EvalInputs<'_>) -> PodVerdict {
+        let set = self
+            .check_sets
+            .iter()
+            .enumerate()
+            .find(|(_, set)| set.scope == Scope::All);
+        self.evaluate_with(set, images, inputs)
+    }
+
     /// Evaluate every image of one pod.
     pub fn evaluate_pod(
         &self,
@@ -176,6 +187,15 @@ impl PlatformPolicy {
         inputs: &EvalInputs<'_>,
     ) -> PodVerdict {
         let set = self.check_set_for(namespace, service_account);
+        self.evaluate_with(set, images, inputs)
+    }
+
+    fn evaluate_with(
+        &self,
+        set: Option<(usize, &CheckSet)>,
+        images: &[&str],
+        inputs: &EvalInputs<'_>,
+    ) -> PodVerdict {
         let images: Vec<ImageVerdict> = images
             .iter()
             .map(|image| self.evaluate_image(set, image, inputs))

@@ -104,16 +104,24 @@ pub fn evaluate_response(pods: &[PodDescription<'_>]) -> Value {
     let results: Vec<Value> = pods
         .iter()
         .map(|pod| {
-            sorted(vec![
-                ("podName", json!(pod.name)),
-                ("kubernetesNamespace", json!(pod.namespace)),
-                ("kubernetesServiceAccount", json!(pod.service_account)),
+            let mut entries = vec![
                 ("verdict", json!(pod.verdict.verdict.api())),
                 (
                     "imageResults",
                     Value::Array(pod.verdict.images.iter().map(image_result).collect()),
                 ),
-            ])
+            ];
+            // Empty strings are absent from the API's JSON (`evaluate --image` pods).
+            for (key, value) in [
+                ("podName", pod.name),
+                ("kubernetesNamespace", pod.namespace),
+                ("kubernetesServiceAccount", pod.service_account),
+            ] {
+                if !value.is_empty() {
+                    entries.push((key, json!(value)));
+                }
+            }
+            sorted(entries)
         })
         .collect();
     let verdict = Verdict::roll_up(pods.iter().map(|p| p.verdict.verdict));
