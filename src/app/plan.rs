@@ -459,12 +459,20 @@ fn load_platform_policy(
             key,
         }),
         Err(err) => {
-            let message = if matches!(side, Side::Head) && !path.exists() {
+            let head = matches!(side, Side::Head);
+            let message = if head && !path.exists() {
                 format!("{display}: platform policy file not found")
             } else {
                 format!("{display}: invalid platform policy{}", side.suffix())
             };
-            Err(Fatal::new(message).after(err.render(color)))
+            let rendered = err.render(color);
+            // `--format github` annotates the errors of the work tree's file, like a policy's.
+            let fatal = if head {
+                Fatal::new(message).with_policy_error(err, display)
+            } else {
+                Fatal::new(message)
+            };
+            Err(fatal.after(rendered))
         }
     }
 }
