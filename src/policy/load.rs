@@ -1290,7 +1290,7 @@ pub(super) fn service_account_key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// A Kubernetes namespace name (DNS-1123 label), spec A17.
-fn is_dns_label(key: &str) -> bool {
+pub(super) fn is_dns_label(key: &str) -> bool {
     let b = key.as_bytes();
     !b.is_empty()
         && b.len() <= 63

@@ -17,7 +17,8 @@ use crate::yaml::{self, Limits, NodeId, Pos, ScalarKind, Span, Tree};
 
 use super::super::decision::PolicyRef;
 use super::super::load::{
-    describe, is_string, placeholder, service_account_key_problem, sort, suggest, value_or_key,
+    describe, is_dns_label, is_string, placeholder, service_account_key_problem, sort, suggest,
+    value_or_key,
 };
 use super::super::{Pattern, PolicyDiagnostic, Refuser, Severity};
 use super::{Allowlist, Check, CheckKind, CheckSet, PlatformPolicy, Scope};
@@ -725,7 +726,10 @@ impl<'t> Loader<'t> {
                 );
                 None
             }
-            (Some((ns, span)), None) => Some((Scope::Namespace(ns), span)),
+            (Some((ns, span)), None) => {
+                self.namespace_check(span, &ns);
+                Some((Scope::Namespace(ns), span))
+            }
             (None, Some((sa, span))) => {
                 if let Some(problem) = service_account_key_problem(&sa) {
                     let message = format!(
@@ -740,6 +744,7 @@ impl<'t> Loader<'t> {
                     return None;
                 }
                 let (ns, name) = sa.split_once(':').unwrap_or((sa.as_str(), ""));
+                self.namespace_check(span, ns);
                 Some((
                     Scope::ServiceAccount {
                         namespace: ns.to_string(),
@@ -750,6 +755,25 @@ impl<'t> Loader<'t> {
             }
             (None, None) => Some((Scope::All, value_or_key(self.tree, key_span, node))),
         }
+    }
+
+    /// `policy-namespace-key`: a scope namespace no Kubernetes namespace can have (spec A17).
+    fn namespace_check(&mut self, span: Span, namespace: &str) {
+        if is_dns_label(namespace) || placeholder(namespace).is_some() {
+            return;
+        }
+        let d = PolicyDiagnostic::new(
+            Severity::Warning,
+            "policy-namespace-key",
+            self.file,
+            span,
+            format!(
+                "namespace `{namespace}` is not a valid Kubernetes namespace name (lower-case \
+                 letters, digits and `-`, at most 63), so this scope can never match a pod"
+            ),
+        )
+        .label("not a namespace name");
+        self.diags.push(d);
     }
 
     /// Server-side ordering rules of `checkSets` (sources-wave3 §1.2 point 2).
