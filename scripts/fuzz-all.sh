@@ -9,6 +9,7 @@ for target in $(cargo +nightly fuzz list); do
   case $target in
     attestation_parsers) seeds=$(find ../testdata/attest -type f 2>/dev/null) ;;
     policy_loader) seeds=$(find ../testdata/policies ../testdata/demo/policy.yaml -type f 2>/dev/null) ;;
+    platform_policy_loader) seeds=$(find ../testdata/platform -type f 2>/dev/null) ;;
     *) seeds=$(find ../testdata -name '*.yaml' -o -name '*.yml' -o -name '*.json' | grep -v hostile/deep) ;;
   esac
   for f in $seeds; do cp "$f" "corpus/$target/$(echo "$f" | tr '/ ' '__')" 2>/dev/null; done

@@ -29,6 +29,11 @@ fn main() -> ExitCode {
             app::validate_config(file.as_deref(), color)
                 .and_then(|verdict| print_text(&mut out, &verdict.stdout).map(|()| verdict.code))
         }
+        Command::Evaluate(args) => app::evaluate(&args, &env, &mut io::stdin().lock(), &mut out)
+            .map(|evaluation| {
+                eprint!("{}", evaluation.diagnostics);
+                evaluation.code
+            }),
         Command::Rules => print_text(&mut out, &app::rules_table()).map(|()| 0),
         Command::Explain { rule_id } => {
             app::explain(&rule_id).and_then(|doc| print_text(&mut out, doc).map(|()| 0))

@@ -76,6 +76,16 @@ pub const RULES: &[RuleMeta] = &[
         "Effective break-glass: the workload bypasses the Binary Authorization policy"
     ),
     rule!(
+        "cv-non-conformant",
+        Level::Warning,
+        "An image does not conform to a platform policy: continuous validation will log its pods"
+    ),
+    rule!(
+        "cv-undecided",
+        Level::Note,
+        "A platform-policy check needs registry or Artifact Analysis data: only the online evaluation decides it"
+    ),
+    rule!(
         "duplicate-key",
         Level::Warning,
         "A YAML mapping repeats a key; Kubernetes keeps only the last value"

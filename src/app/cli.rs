@@ -39,6 +39,43 @@ pub enum Command {
         /// A rule id, as `binauthz-lint rules` lists them.
         rule_id: String,
     },
+    /// Evaluate Kubernetes resources against check-based platform policies, offline: the
+    /// JSON `gcloud beta container binauthz policy evaluate` prints (exit 1 unless every
+    /// pod is CONFORMANT).
+    Evaluate(Box<EvaluateArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Kubernetes resources (files; `-` reads standard input): a Pod or any workload kind,
+    /// whose pods are named like the workload.
+    #[arg(required_unless_present = "image", conflicts_with = "image")]
+    pub resources: Vec<PathBuf>,
+    /// Evaluate these images as one unnamed pod instead of resources (repeatable); as with
+    /// gcloud's `--image`, the unscoped (catch-all) check set applies.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Vec<String>,
+    /// Check-based platform policy (`gkePolicy`, the file of `gcloud beta container binauthz
+    /// policy create --platform=gke --policy-file`). Repeat it to evaluate several.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub platform_policy: Vec<PathBuf>,
+    /// Attestation occurrences (decide `simpleSigningAttestationCheck`s).
+    #[arg(long, value_name = "PATH")]
+    pub attestations: Option<PathBuf>,
+    /// Namespace of objects that name none.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// Output format (`json`, the one gcloud prints with `--format json`).
+    #[arg(long, value_enum, default_value_t = EvaluateFormat::Json)]
+    pub format: EvaluateFormat,
+    /// When to use colour in diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvaluateFormat {
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,6 +227,11 @@ pub struct InputArgs {
     /// Attestation occurrences (file or folder, as `gcloud container binauthz attestations list` prints them).
     #[arg(long, value_name = "PATH")]
     pub attestations: Option<PathBuf>,
+    /// Check-based platform policy bound to the cluster (continuous validation; the file of
+    /// `gcloud beta container binauthz policy create --platform=gke --policy-file`).
+    /// Repeatable; replaces the config's `platformPolicies`.
+    #[arg(long, value_name = "FILE")]
+    pub platform_policy: Vec<PathBuf>,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -4,12 +4,14 @@
 //! [`Fatal`] error and maps the result to an exit code.
 
 pub mod cli;
+mod evaluate;
 mod output;
 mod plan;
 mod policy_diff;
 mod scan;
 mod validate;
 
+pub use evaluate::{Evaluation, evaluate};
 pub use policy_diff::policy_diff;
 pub use scan::scan;
 pub use validate::{explain, rules_table, validate_config, validate_policy};

@@ -8,6 +8,7 @@ use super::{Environment, Fatal};
 use crate::compare::prmode::BaseTree;
 use crate::evaluate::scan::ScanSettings;
 use crate::inputs::discover;
+use crate::policy::platform::PlatformPolicy;
 use crate::policy::{self, Policy};
 use crate::report;
 use crate::report::paths::{self, RepoPaths};
@@ -95,12 +96,25 @@ impl PolicyInput {
 pub(super) struct Plan {
     pub policies: Vec<PolicyInput>,
     pub scopes: Vec<PlannedScope>,
+    /// The distinct platform policies (contract §15), each loaded once.
+    pub platform: Vec<PlatformInput>,
 }
 
 pub(super) struct PlannedScope {
     pub settings: ScanSettings,
     pub policy_index: usize,
     pub context: Option<String>,
+    /// Indices into `Plan::platform`.
+    pub platform: Vec<usize>,
+}
+
+/// A loaded platform policy and its warnings (printed like the project policy's).
+pub(super) struct PlatformInput {
+    pub policy: PlatformPolicy,
+    pub diagnostics: Vec<policy::PolicyDiagnostic>,
+    pub text: String,
+    /// The normalised path, to load each file once.
+    key: std::path::PathBuf,
 }
 
 impl Plan {
@@ -117,12 +131,22 @@ impl Plan {
                         policy_index: s.policy_index,
                         context: s.context.clone(),
                         policy_display: input.policy.source().to_string(),
+                        platform: s
+                            .platform
+                            .iter()
+                            .filter_map(|&i| self.platform.get(i).map(|p| &p.policy))
+                            .collect(),
                     })
                 })
                 .collect(),
             config,
             cwd: cwd.to_path_buf(),
         }
+    }
+
+    /// Whether any scope evaluates platform policies (the summary's `cv*` counts).
+    pub fn has_platform(&self) -> bool {
+        !self.platform.is_empty()
     }
 
     pub fn top_policy_display(&self) -> String {
@@ -291,6 +315,45 @@ pub(super) fn build_plan_with(
         lenient_breakglass: args.lenient_breakglass,
     };
 
+    // Platform policies: the flag replaces the config's lists; a context without its own
+    // list uses the top level's.
+    let top_platform: Vec<std::path::PathBuf> = if args.platform_policy.is_empty() {
+        config
+            .map(|c| c.platform_policies.iter().map(|p| p.path.clone()).collect())
+            .unwrap_or_default()
+    } else {
+        args.platform_policy.clone()
+    };
+    let mut platform: Vec<PlatformInput> = Vec::new();
+    let mut platform_for = |paths: &[std::path::PathBuf]| -> Result<Vec<usize>, Fatal> {
+        let mut indices = Vec::with_capacity(paths.len());
+        for path in paths {
+            let key = crate::report::paths::normalize(&cwd.join(path));
+            let index = match platform.iter().position(|p| p.key == key) {
+                Some(i) => i,
+                None => {
+                    platform.push(load_platform_policy(path, key, cwd, side, color)?);
+                    platform.len() - 1
+                }
+            };
+            if !indices.contains(&index) {
+                indices.push(index);
+            }
+        }
+        Ok(indices)
+    };
+    let top_platform_indices = platform_for(&top_platform)?;
+    let mut platform_of_scope = vec![top_platform_indices.clone()];
+    for context in config.map(|c| c.contexts.as_slice()).unwrap_or_default() {
+        let indices = match (&context.platform_policies, args.platform_policy.is_empty()) {
+            (Some(own), true) => {
+                platform_for(&own.iter().map(|p| p.path.clone()).collect::<Vec<_>>())?
+            }
+            _ => top_platform_indices.clone(),
+        };
+        platform_of_scope.push(indices);
+    }
+
     // (policy path or None for the built-in default, settings, context name)
     let mut wanted: Vec<(Option<std::path::PathBuf>, ScanSettings, Option<String>)> =
         vec![(top_policy.clone(), base_settings.clone(), None)];
@@ -313,7 +376,7 @@ pub(super) fn build_plan_with(
     let mut policies: Vec<PolicyInput> = Vec::new();
     let mut index_of: Vec<(Option<std::path::PathBuf>, usize)> = Vec::new();
     let mut scopes = Vec::new();
-    for (path, settings, context) in wanted {
+    for ((path, settings, context), platform_indices) in wanted.into_iter().zip(platform_of_scope) {
         let key = path
             .as_deref()
             .map(|p| crate::report::paths::normalize(&cwd.join(p)));
@@ -365,9 +428,53 @@ pub(super) fn build_plan_with(
             settings,
             policy_index,
             context,
+            platform: platform_indices,
         });
     }
-    Ok(Plan { policies, scopes })
+    Ok(Plan {
+        policies,
+        scopes,
+        platform,
+    })
+}
+
+/// Load one platform policy (from the base commit's tree in PR mode, like the policy).
+fn load_platform_policy(
+    path: &Path,
+    key: std::path::PathBuf,
+    cwd: &Path,
+    side: Side<'_>,
+    color: bool,
+) -> Result<PlatformInput, Fatal> {
+    let display = discover::display_path(path, cwd);
+    let loaded = match side.base_text(path, cwd)? {
+        Some(text) => policy::platform::load_platform_policy_str(&text, &display),
+        None => policy::platform::load_platform_policy_file(path, &display),
+    };
+    match loaded {
+        Ok(loaded) => Ok(PlatformInput {
+            policy: loaded.policy,
+            diagnostics: loaded.diagnostics,
+            text: loaded.source_text,
+            key,
+        }),
+        Err(err) => {
+            let head = matches!(side, Side::Head);
+            let message = if head && !path.exists() {
+                format!("{display}: platform policy file not found")
+            } else {
+                format!("{display}: invalid platform policy{}", side.suffix())
+            };
+            let rendered = err.render(color);
+            // `--format github` annotates the errors of the work tree's file, like a policy's.
+            let fatal = if head {
+                Fatal::new(message).with_policy_error(err, display)
+            } else {
+                Fatal::new(message)
+            };
+            Err(fatal.after(rendered))
+        }
+    }
 }
 
 /// `--config`, `--no-config`, or discovery (contract §5). An invalid file is fatal.

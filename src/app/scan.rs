@@ -509,6 +509,16 @@ fn policy_passes(report: &mut Report, plan: &Plan) {
             run::attestor_missing_findings(report, &input.display, &input.text, uses);
         }
     }
+    // Platform policies (contract §15): their warnings, and the summary's `cv*` counts,
+    // present only when one is given.
+    for input in &plan.platform {
+        run::add_policy_findings(report, &input.diagnostics, &input.text);
+    }
+    if plan.has_platform() {
+        report.summary.cv_non_conformant = Some(0);
+        report.summary.cv_undecided = Some(0);
+        report.finish();
+    }
 }
 
 /// PR mode with rendering: the base commit's tree is exported (from git objects, no checkout)

@@ -243,3 +243,99 @@ fn check_attestor(
         detail: detail.into(),
     }
 }
+
+/// What a platform policy's simple-signing check found for one digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleSigningResult {
+    /// An occurrence verified under one of the authenticators' keys.
+    pub verified: bool,
+    /// Occurrences for the digest in the allowed projects (0: nothing to verify).
+    pub candidates: usize,
+    /// The success detail, or why every candidate failed.
+    pub detail: String,
+}
+
+/// The project of an occurrence name `projects/P/occurrences/ID`.
+fn occurrence_project(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("projects/")?;
+    rest.split('/').next().filter(|p| !p.is_empty())
+}
+
+/// A platform policy's `simpleSigningAttestationCheck` for one digest: does any attestation
+/// occurrence for `digest`, stored in one of `projects` (`projects/P`; any project when
+/// empty), verify under a key of one of the `authenticators`? Unlike an attestor of a
+/// project policy, an authenticator names no note, so occurrences of every note count
+/// ("a single verified attestation found in any of `container_analysis_attestation_projects`
+/// is sufficient").
+pub fn check_simple_signing(
+    digest: &str,
+    authenticators: &[&Attestor],
+    projects: &[String],
+    store: &AttestationStore,
+    now: SystemTime,
+) -> SimpleSigningResult {
+    let candidates: Vec<usize> = store
+        .occurrences_for(digest)
+        .iter()
+        .copied()
+        .filter(|&index| {
+            store.occurrence(index).is_some_and(|o| {
+                projects.is_empty()
+                    || occurrence_project(&o.name).is_some_and(|p| {
+                        projects
+                            .iter()
+                            .any(|wanted| wanted.strip_prefix("projects/") == Some(p))
+                    })
+            })
+        })
+        .collect();
+    if candidates.is_empty() {
+        let where_ = if projects.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", projects.join(", "))
+        };
+        return SimpleSigningResult {
+            verified: false,
+            candidates: 0,
+            detail: format!("no attestation occurrence{where_} for {digest}"),
+        };
+    }
+    let mut reasons: Vec<String> = Vec::new();
+    for &index in &candidates {
+        for authenticator in authenticators {
+            match store.verify_occurrence(index, authenticator, digest, now) {
+                Ok(success) => {
+                    return SimpleSigningResult {
+                        verified: true,
+                        candidates: candidates.len(),
+                        detail: success,
+                    };
+                }
+                Err(mut failures) => reasons.append(&mut failures),
+            }
+        }
+    }
+    let total = reasons.len();
+    let mut detail = reasons
+        .into_iter()
+        .take(MAX_REASONS)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if total > MAX_REASONS {
+        detail.push_str(&format!("; and {} more failure(s)", total - MAX_REASONS));
+    }
+    SimpleSigningResult {
+        verified: false,
+        candidates: candidates.len(),
+        detail: format!(
+            "{} attestation occurrence(s) for {digest}, none verifies: {detail}",
+            candidates.len()
+        ),
+    }
+}
+
+/// Is `pem` a usable `PUBLIC KEY` (SubjectPublicKeyInfo) PEM block? The error says why not.
+pub fn check_public_key_pem(pem: &str) -> Result<(), String> {
+    verify::parse_public_key_pem(pem).map(|_| ())
+}

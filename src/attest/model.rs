@@ -86,6 +86,47 @@ impl Attestor {
     }
 }
 
+impl Attestor {
+    /// An attestor made of inline PKIX keys: a platform policy's `attestationAuthenticators`
+    /// entry, which names no note (its check accepts an occurrence of any note). Each key is
+    /// `(keyId, publicKeyPem, signatureAlgorithm)`; without a `keyId` the key gets the id the
+    /// server derives (A26). The error is the index of the bad key and why.
+    pub fn from_pkix_keys(
+        name: &str,
+        keys: &[(Option<&str>, &str, &str)],
+        file: &str,
+        line: u32,
+    ) -> Result<Attestor, (usize, String)> {
+        let mut parsed_keys = Vec::with_capacity(keys.len());
+        for (index, (id, pem, algorithm_name)) in keys.iter().enumerate() {
+            let parsed = verify::parse_public_key_pem(pem).map_err(|message| (index, message))?;
+            let id = id
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map_or_else(|| verify::ni_key_id(&parsed.der), str::to_string);
+            parsed_keys.push(AttestorKey {
+                id,
+                declared_id: None,
+                comment: None,
+                material: KeyMaterial::Pkix {
+                    algorithm: Algorithm::parse(algorithm_name),
+                    algorithm_name: algorithm_name.to_string(),
+                    key: parsed.key,
+                },
+                uid: NEXT_KEY_UID.fetch_add(1, Ordering::Relaxed),
+            });
+        }
+        Ok(Attestor {
+            name: name.to_string(),
+            description: None,
+            note_reference: String::new(),
+            keys: parsed_keys,
+            file: file.to_string(),
+            line,
+        })
+    }
+}
+
 impl AttestorKey {
     /// The id signatures must name: the given `id`, the computed `ni:///sha-256;…` id of a
     /// PKIX key without one (A26), or the fingerprint of a PGP key.

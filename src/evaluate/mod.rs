@@ -4,6 +4,7 @@
 
 pub mod breakglass;
 pub mod context;
+mod cv;
 pub mod file;
 pub mod run;
 pub mod scan;

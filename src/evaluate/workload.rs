@@ -32,14 +32,33 @@ pub fn evaluate_workload(
     let identity = workload_identity(workload, ctx);
     let images = decide_images(site, workload, ctx);
     let policy_decision = policy_decision_of(&images);
+    let cv = super::cv::evaluate(workload, ctx, &images);
     let markers = breakglass::markers(site.tree, workload, ctx.settings.lenient_breakglass);
     let effective = markers.iter().any(|m| m.effective);
+    let first_new = result.findings.len();
     marker_findings(site, workload, &markers, &images, &identity, result);
+    if let Some(note) = super::cv::breakglass_note(cv.as_deref()) {
+        for f in &mut result.findings[first_new..] {
+            if f.rule_id == "breakglass-used" {
+                f.message.push_str(&note);
+            }
+        }
+    }
     if !effective {
         denial_findings(site, workload, &markers, &images, &identity, result);
     }
+    if let Some(cv) = &cv {
+        super::cv::findings(
+            (site.source, site.document),
+            workload,
+            cv,
+            &images,
+            &identity,
+            result,
+        );
+    }
     let breakglass = breakglass_report(site.source, &markers, site.document);
-    result.workloads.push(workload_report(
+    let mut entry = workload_report(
         site,
         workload,
         ctx,
@@ -47,7 +66,9 @@ pub fn evaluate_workload(
         policy_decision,
         breakglass,
         effective,
-    ));
+    );
+    entry.cv = cv;
+    result.workloads.push(entry);
 }
 
 /// The identity findings carry (and exceptions match).
@@ -306,6 +327,7 @@ fn workload_report(
         admitted: policy_decision != PolicyDecision::Deny || effective,
         breakglass,
         images,
+        cv: None,
         pod_labels: if audited {
             pod_entries(tree, &workload.pod_metadata, "labels")
         } else {

@@ -146,7 +146,7 @@ pub(super) fn load_system_policy(text: &str, display: &str) -> Result<SystemPoli
     }
 }
 
-fn sort(diags: &mut [PolicyDiagnostic]) {
+pub(super) fn sort(diags: &mut [PolicyDiagnostic]) {
     diags.sort_by(|a, b| {
         (a.line, a.column, a.severity, a.rule_id).cmp(&(b.line, b.column, b.severity, b.rule_id))
     });
@@ -182,13 +182,13 @@ fn is_plain_timestamp(tree: &Tree, node: NodeId) -> bool {
 }
 
 /// True for a scalar that gcloud reads as a string.
-fn is_string(tree: &Tree, node: NodeId) -> bool {
+pub(super) fn is_string(tree: &Tree, node: NodeId) -> bool {
     tree.string(node).is_some() && !is_plain_timestamp(tree, node)
 }
 
 /// A span that is never empty when a better one exists: null values have zero width, so
 /// point at their key instead.
-fn value_or_key(tree: &Tree, key: Span, value: NodeId) -> Span {
+pub(super) fn value_or_key(tree: &Tree, key: Span, value: NodeId) -> Span {
     let span = tree.span(value);
     if span.start == span.end || tree.is_null(value) {
         key
@@ -310,14 +310,17 @@ impl<'t> Loader<'t> {
                     Refuser::Gcloud,
                     &format!(
                         "this is a platform policy (`{}`), a different format from the project \
-                         policy that `gcloud container binauthz policy import` and binauthz-lint \
-                         read; platform policies (continuous validation, `policy evaluate`) are \
-                         not supported yet",
+                         policy that `gcloud container binauthz policy import` reads; check-based \
+                         platform policies drive continuous validation, not admission",
                         self.key_text(key)
                     ),
                 )
                 .label("platform policy")
-                .help("pass a project policy (`gcloud container binauthz policy export`)");
+                .help(
+                    "give it with `--platform-policy` (scan) or to `binauthz-lint evaluate \
+                     --platform-policy`; `--policy` takes a project policy (`gcloud container \
+                     binauthz policy export`)",
+                );
             self.push(d);
             return None;
         }
@@ -1273,7 +1276,7 @@ fn cluster_key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// Why a service-account key is not `NAMESPACE:NAME`.
-fn service_account_key_problem(key: &str) -> Option<&'static str> {
+pub(super) fn service_account_key_problem(key: &str) -> Option<&'static str> {
     if key.contains(|c: char| c.is_whitespace() || c == '/') {
         return Some("it contains whitespace or `/`");
     }
@@ -1287,7 +1290,7 @@ fn service_account_key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// A Kubernetes namespace name (DNS-1123 label), spec A17.
-fn is_dns_label(key: &str) -> bool {
+pub(super) fn is_dns_label(key: &str) -> bool {
     let b = key.as_bytes();
     !b.is_empty()
         && b.len() <= 63

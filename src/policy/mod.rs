@@ -13,6 +13,7 @@ mod load;
 pub(crate) use load::{describe, suggest};
 pub mod decision;
 pub mod pattern;
+pub mod platform;
 mod render;
 mod system;
 
@@ -435,7 +436,7 @@ impl Policy {
 /// Largest policy file we read; real ones are a few kilobytes.
 const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
 
-fn read_text(path: &Path, display: &str) -> Result<String, PolicyError> {
+pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, PolicyError> {
     let fail = |message: String| PolicyError {
         diagnostics: vec![PolicyDiagnostic::new(
             Severity::Error,

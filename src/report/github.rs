@@ -343,6 +343,17 @@ pub fn step_summary(
     ] {
         writeln!(out, "| {label} | {count} |")?;
     }
+    // Continuous validation: only with platform policies (contract §15).
+    if let (Some(non_conformant), Some(undecided)) = (s.cv_non_conformant, s.cv_undecided) {
+        writeln!(
+            out,
+            "| Workloads continuous validation will log (non-conformant) | {non_conformant} |"
+        )?;
+        writeln!(
+            out,
+            "| Workloads with checks decided only online | {undecided} |"
+        )?;
+    }
 
     let denied: Vec<_> = report.workloads.iter().filter(|w| !w.admitted).collect();
     if !denied.is_empty() {
@@ -438,9 +449,15 @@ pub fn step_summary(
                 .filter(|i| i.verdict.decision == Decision::Deny)
                 .map(|i| markdown_text(&i.image))
                 .collect();
+            let cv_note = if w.cv_verdict() == Some(crate::policy::platform::Verdict::NonConformant)
+            {
+                "<br>(continuous validation will still log this pod)"
+            } else {
+                ""
+            };
             writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {}{cv_note} |",
                 workload_cell(w, &report.workloads),
                 markdown_text(&w.namespace),
                 marker,

@@ -241,10 +241,17 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         }
         _ => String::new(),
     };
+    // Continuous validation: only with platform policies (contract §15).
+    let cv = match (s.cv_non_conformant, s.cv_undecided) {
+        (Some(non_conformant), Some(undecided)) => format!(
+            "; continuous validation: {non_conformant} non-conformant, {undecided} undecided"
+        ),
+        _ => String::new(),
+    };
     // Files as the JSON `summary.files` counts them (every candidate), then how many were
     // read; workload verdicts before the image count, so no number reads as images.
     format!(
-        "{} {} ({} scanned, {} skipped); {}: {} admitted{}, {} denied; {}; {}{}",
+        "{} {} ({} scanned, {} skipped); {}: {} admitted{}, {} denied{}; {}; {}{}",
         paint.wrap("1", "Summary:"),
         plural(s.files, "file"),
         s.files.saturating_sub(s.skipped_files),
@@ -253,6 +260,7 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         s.admitted,
         admitted_parts(s),
         s.denied,
+        cv,
         plural(s.images, "image"),
         findings,
         baseline

@@ -250,6 +250,10 @@ pub struct WorkloadReport {
     pub breakglass: Option<Breakglass>,
     pub admitted: bool,
     pub images: Vec<ImageReport>,
+    /// Continuous validation (contract §15): one entry per platform policy of the scope;
+    /// absent without platform policies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv: Option<Vec<CvResult>>,
     /// Pod labels and annotations as written (for audit events; not in the JSON contract).
     #[serde(skip)]
     pub pod_labels: Vec<(String, String)>,
@@ -267,6 +271,26 @@ pub struct WorkloadReport {
     /// The GCP project of the policy that evaluated it (audit events' `project_id`).
     #[serde(skip)]
     pub project: Option<String>,
+}
+
+/// A workload's verdict under one platform policy (`workloads[].cv[]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CvResult {
+    /// The platform policy file, as given.
+    pub policy: String,
+    #[serde(flatten)]
+    pub pod: crate::policy::platform::PodVerdict,
+}
+
+impl WorkloadReport {
+    /// The workload's verdict over all its platform policies (non-conformant > undecided >
+    /// conformant); `None` without platform policies.
+    pub fn cv_verdict(&self) -> Option<crate::policy::platform::Verdict> {
+        let cv = self.cv.as_ref()?;
+        Some(crate::policy::platform::Verdict::roll_up(
+            cv.iter().map(|c| c.pod.verdict),
+        ))
+    }
 }
 
 /// What a config file decided for a workload (JSON `workloads[].context/cluster/policy`).
@@ -323,6 +347,14 @@ pub struct Summary {
     /// Baseline mode only: baseline findings this scan no longer has.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub absent: Option<usize>,
+    /// With platform policies only (contract §15, §17): workloads continuous validation
+    /// will log (non-conformant under at least one platform policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv_non_conformant: Option<usize>,
+    /// With platform policies only: workloads not non-conformant but with a check only the
+    /// online evaluation decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv_undecided: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -430,6 +462,16 @@ impl Report {
             .filter(|w| w.breakglass.as_ref().is_some_and(|b| b.effective))
             .count();
         s.skipped_files = self.skipped.len();
+        if s.cv_non_conformant.is_some() || s.cv_undecided.is_some() {
+            let count = |v| {
+                self.workloads
+                    .iter()
+                    .filter(|w| w.cv_verdict() == Some(v))
+                    .count()
+            };
+            s.cv_non_conformant = Some(count(crate::policy::platform::Verdict::NonConformant));
+            s.cv_undecided = Some(count(crate::policy::platform::Verdict::Undecided));
+        }
         let mut counts = FindingCounts::default();
         for f in &self.findings {
             match f.level {

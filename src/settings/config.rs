@@ -57,6 +57,9 @@ pub struct Context {
     pub cluster: Option<String>,
     pub namespace: Option<String>,
     pub policy: Option<PathSetting>,
+    /// `platformPolicies`: the platform policies bound to this context's cluster
+    /// (contract §15); `None` inherits the top level's.
+    pub platform_policies: Option<Vec<PathSetting>>,
     pub span: Span,
 }
 
@@ -206,6 +209,8 @@ pub struct Config {
     pub system_policy: Option<PathSetting>,
     pub attestors: Option<PathSetting>,
     pub attestations: Option<PathSetting>,
+    /// `platformPolicies` (contract §15): platform policies for every file.
+    pub platform_policies: Vec<PathSetting>,
     pub namespace: Option<String>,
     pub fail_on: Option<FailOn>,
     pub exclude: Vec<String>,
@@ -327,6 +332,7 @@ impl Config {
                 system_policy: parts.system_policy,
                 attestors: parts.attestors,
                 attestations: parts.attestations,
+                platform_policies: parts.platform_policies,
                 namespace: parts.namespace,
                 fail_on: parts.fail_on,
                 exclude: parts.exclude,
@@ -451,6 +457,7 @@ struct Parts {
     system_policy: Option<PathSetting>,
     attestors: Option<PathSetting>,
     attestations: Option<PathSetting>,
+    platform_policies: Vec<PathSetting>,
     namespace: Option<String>,
     fail_on: Option<FailOn>,
     exclude: Vec<String>,
@@ -474,6 +481,7 @@ const TOP_KEYS: &[&str] = &[
     "systemPolicy",
     "attestors",
     "attestations",
+    "platformPolicies",
     "namespace",
     "failOn",
     "exclude",
@@ -482,7 +490,14 @@ const TOP_KEYS: &[&str] = &[
     "exceptions",
     "render",
 ];
-const CONTEXT_KEYS: &[&str] = &["name", "paths", "cluster", "namespace", "policy"];
+const CONTEXT_KEYS: &[&str] = &[
+    "name",
+    "paths",
+    "cluster",
+    "namespace",
+    "policy",
+    "platformPolicies",
+];
 const EXCEPTION_KEYS: &[&str] = &[
     "id", "rules", "match", "reason", "owner", "ticket", "expires",
 ];
@@ -586,6 +601,20 @@ impl<'t> Loader<'t> {
             path: crate::report::paths::normalize(&self.dir.join(s)),
             span: self.tree.span(node),
         })
+    }
+
+    /// A list of paths (a single path is accepted as a one-item list).
+    fn paths(&mut self, node: NodeId, key: &str) -> Vec<PathSetting> {
+        if self.tree.seq(node).is_none() {
+            return self.path(node, key).into_iter().collect();
+        }
+        self.strings(node, key)
+            .into_iter()
+            .map(|(s, span)| PathSetting {
+                path: crate::report::paths::normalize(&self.dir.join(s)),
+                span,
+            })
+            .collect()
     }
 
     fn strings(&mut self, node: NodeId, key: &str) -> Vec<(String, Span)> {
@@ -696,6 +725,7 @@ impl<'t> Loader<'t> {
                     }
                 },
                 "policy" => parts.policy = self.path(value, key),
+                "platformPolicies" => parts.platform_policies = self.paths(value, key),
                 "systemPolicy" => parts.system_policy = self.path(value, key),
                 "attestors" => parts.attestors = self.path(value, key),
                 "attestations" => parts.attestations = self.path(value, key),
@@ -889,6 +919,7 @@ impl<'t> Loader<'t> {
                 cluster: None,
                 namespace: None,
                 policy: None,
+                platform_policies: None,
                 span,
             };
             let mut has_paths = false;
@@ -930,6 +961,9 @@ impl<'t> Loader<'t> {
                     }
                     "namespace" => context.namespace = self.namespace(value),
                     "policy" => context.policy = self.path(value, "policy"),
+                    "platformPolicies" => {
+                        context.platform_policies = Some(self.paths(value, "platformPolicies"));
+                    }
                     _ => {}
                 }
             }

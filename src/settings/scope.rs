@@ -3,6 +3,7 @@
 //! with one, scope 0 is the config's top level and scope `i + 1` is context `i`.
 
 use crate::policy::Policy;
+use crate::policy::platform::PlatformPolicy;
 use crate::report::Finding;
 use crate::report::{ScopeInfo, WorkloadReport};
 use crate::settings::ScanSettings;
@@ -20,6 +21,8 @@ pub struct Scope<'p> {
     pub context: Option<String>,
     /// The policy's report source (`policy.source` form).
     pub policy_display: String,
+    /// The platform policies of the scope (contract §15); empty without any.
+    pub platform: Vec<&'p PlatformPolicy>,
 }
 
 /// Every scope of a run, and how a file picks its scope.
@@ -41,6 +44,7 @@ impl<'p, 'c> Scopes<'p, 'c> {
                 policy_index: 0,
                 context: None,
                 policy_display: policy.source().to_string(),
+                platform: Vec::new(),
             }],
             config: None,
             cwd: PathBuf::new(),
