@@ -20,6 +20,7 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod settings;
+pub mod suites;
 pub mod yaml;
 
 // Stable paths of the public API that predate the folders (tests, benches, fuzz targets

@@ -32,6 +32,11 @@ pub enum Command {
     /// Work with the configuration file (`.binauthz-lint.yaml`).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run policy test suites (`*.binauthz-test.yaml` under PATH): cases that say what the
+    /// policy must admit, deny, dry-run or let through break-glass, checked against what
+    /// `scan` decides. Exit 0 when every case passes, 1 when one fails, 2 when no suite or
+    /// no case is found or a suite is invalid.
+    Test(Box<TestArgs>),
     /// List the finding rules (id, level, summary).
     Rules,
     /// Show the long help of one rule.
@@ -139,6 +144,51 @@ impl PolicyDiffArgs {
             verbose: false,
         }
     }
+}
+
+/// `binauthz-lint test` (contract §16).
+#[derive(Args, Clone, Debug)]
+pub struct TestArgs {
+    /// Suite files, or folders searched for `*.binauthz-test.yaml` (`.gitignore` honoured,
+    /// hidden folders skipped).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+    /// Write the `--format` report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE (for the CI's test view).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Run only the cases whose name (or `FILE::NAME`) matches this regular expression.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub run: Option<regex::Regex>,
+    /// Evaluate every suite under this policy instead of the suites' own `policy:` (the
+    /// same suite guards the exported policy and its Terraform or Config Connector source).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// When to use colour in the human table (`auto`: on a terminal, never with NO_COLOR).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// A table per suite: each case, pass/FAIL, expected and actual decision and rule.
+    Human,
+    /// Contract §16: `{schemaVersion, suites[].cases[], summary}`.
+    Json,
+    /// JUnit XML: one testsuite per file, one testcase `FILE::NAME` per case.
+    Junit,
+}
+
+fn parse_regex(value: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(value).map_err(|e| format!("not a regular expression: {e}"))
 }
 
 #[derive(Subcommand, Debug)]

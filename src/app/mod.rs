@@ -9,11 +9,13 @@ mod output;
 mod plan;
 mod policy_diff;
 mod scan;
+mod test;
 mod validate;
 
 pub use evaluate::{Evaluation, evaluate};
 pub use policy_diff::policy_diff;
 pub use scan::scan;
+pub use test::test;
 pub use validate::{explain, rules_table, validate_config, validate_policy};
 
 use cli::ColorChoice;
