@@ -353,20 +353,31 @@ impl<'t> Loader<'t> {
                 "no cases",
             );
         }
+        // Names are checked on every case, valid or not, so a duplicate is reported with
+        // the case's other problems.
         let mut names: BTreeMap<String, u32> = BTreeMap::new();
         for item in items {
-            let has_platform_policy = suite.platform_policy.is_some();
-            if let Some(case) = self.case(item, has_platform_policy) {
-                if let Some(first) = names.get(&case.name) {
+            let written = self
+                .tree
+                .get(item, "name")
+                .and_then(|n| Some((self.tree.string(n)?.to_string(), self.tree.span(n))));
+            let mut duplicate = false;
+            if let Some((name, span)) = written {
+                if let Some(first) = names.get(&name) {
                     let message = format!(
-                        "case name `{}` is used twice (first at line {first}); names must be unique in a suite (they name the JUnit test case `FILE::NAME`)",
-                        case.name
+                        "case name `{name}` is used twice (first at line {first}); names must be unique in a suite (they name the JUnit test case `FILE::NAME`)"
                     );
-                    self.error(case.span, message, "duplicate name");
+                    self.error(span, message, "duplicate name");
+                    duplicate = true;
                 } else {
-                    names.insert(case.name.clone(), case.span.start.line);
-                    suite.cases.push(case);
+                    names.insert(name, span.start.line);
                 }
+            }
+            let has_platform_policy = suite.platform_policy.is_some();
+            if let Some(case) = self.case(item, has_platform_policy)
+                && !duplicate
+            {
+                suite.cases.push(case);
             }
         }
         Some(suite)

@@ -88,6 +88,16 @@ pub fn json(results: &[SuiteResult], out: &mut dyn Write) -> io::Result<()> {
 /// carriage return; U+FFFE, U+FFFF) replaced by U+FFFD, so the document stays well-formed
 /// whatever a message quotes.
 fn xml_escape(text: &str) -> String {
+    escape(text, true)
+}
+
+/// Character data: like [`xml_escape`], but line breaks and tabs stay as they are (they are
+/// kept verbatim in element content, and CI systems show the failure text as written).
+fn xml_text(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(text: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -98,9 +108,11 @@ fn xml_escape(text: &str) -> String {
             '\'' => out.push_str("&apos;"),
             // Attribute values normalise raw newlines and tabs to spaces: keep them as
             // character references so a message survives a parser unchanged.
+            '\n' | '\t' if !attribute => out.push(c),
             '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
+            // A raw carriage return is normalised away by every XML parser.
+            '\r' => out.push_str("&#13;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -168,7 +180,7 @@ pub fn junit(results: &[SuiteResult], out: &mut dyn Write) -> io::Result<()> {
                 out,
                 r#"      <failure message="{}" type="{kind}">{}</failure>"#,
                 xml_escape(message),
-                xml_escape(&body)
+                xml_text(&body)
             )?;
             writeln!(out, "    </testcase>")?;
         }
@@ -280,5 +292,6 @@ mod tests {
             xml_escape("a<b & \"c\" 'd'>\n\u{1}\u{FFFF}é"),
             "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;&#10;\u{FFFD}\u{FFFD}é"
         );
+        assert_eq!(xml_text("a\n\tb\r]]>"), "a\n\tb&#13;]]&gt;");
     }
 }
