@@ -271,7 +271,20 @@ fn pre_commit_hooks_shape() {
         assert_eq!(hook["files"], "\\.(ya?ml|json)$", "{id}");
         assert!(hook.get("types_or").is_none(), "{id}");
     }
-    assert_eq!(hooks.len(), 4);
+    // The policy test suites: run on a change of a policy (YAML, JSON or Terraform), a
+    // suite or a manifest, with no file names: every suite under `args` (default `.`) runs.
+    for (id, language) in [
+        ("binauthz-lint-test", "rust"),
+        ("binauthz-lint-test-system", "system"),
+    ] {
+        let hook = by_id.get(id).unwrap_or_else(|| panic!("hook {id}"));
+        assert_eq!(hook["language"], language, "{id}");
+        assert_eq!(hook["entry"], "binauthz-lint test", "{id}");
+        assert_eq!(hook["pass_filenames"], false, "{id}");
+        assert_eq!(hook["files"], "\\.(ya?ml|json|tf)$", "{id}");
+        assert!(hook.get("types_or").is_none(), "{id}");
+    }
+    assert_eq!(hooks.len(), 6);
 }
 
 // ---------------------------------------------------------------------------------------
