@@ -11,6 +11,8 @@
 #   passes the changed files only and honours `args`;
 # - the whole-repository hook (`binauthz-lint-repo-system`, pass_filenames: false) fails a
 #   commit that changes only the policy when the new policy denies a manifest;
+# - the policy-test hook (`binauthz-lint-test-system`) fails a commit that changes only the
+#   policy when the new policy breaks a suite case;
 # - with BINAUTHZ_ACCEPT_PRECOMMIT_RUST=1 also the `language: rust` hook, which pre-commit
 #   builds with `cargo install --path .` (a release build: 237 s measured on 2 cores).
 #
@@ -160,6 +162,45 @@ grep -q "image-denied" "$tmp/out" || { cat "$tmp/out"; fail "no image-denied fin
 grep -q "deploy/app.yaml" "$tmp/out" || { cat "$tmp/out"; fail "the repository hook did not scan deploy/app.yaml"; }
 grep -Eq '^binauthz-lint \(installed binary\)\.+Passed' "$tmp/out" || { cat "$tmp/out"; fail "the per-file hook should pass a policy-only commit (it only sees policy.yaml)"; }
 echo "ok: binauthz-lint-repo-system fails a policy-only commit that newly denies a manifest"
+
+# The policy test suites hook: a commit that changes only the policy runs every suite; one
+# whose policy breaks a case fails, naming the case.
+suite_project="$tmp/suite-project"
+mkdir -p "$suite_project/policy"
+printf '%s\n' \
+  "globalPolicyEvaluationMode: DISABLE" \
+  "defaultAdmissionRule:" \
+  "  evaluationMode: ALWAYS_DENY" \
+  "  enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG" >"$suite_project/policy/binauthz.yaml"
+printf '%s\n' \
+  "version: 1" \
+  "policy: binauthz.yaml" \
+  "cases:" \
+  "  - name: unknown images are refused" \
+  "    image: docker.io/library/nginx:1.27" \
+  "    expect: deny" >"$suite_project/policy/binauthz.binauthz-test.yaml"
+cat >"$suite_project/.pre-commit-config.yaml" <<EOF
+repos:
+  - repo: $ROOT
+    rev: $rev
+    hooks:
+      - id: binauthz-lint-test-system
+EOF
+git -C "$suite_project" init -q
+git -C "$suite_project" add .
+git -C "$suite_project" "${git_id[@]}" commit -qm fixtures
+run_suite() {
+  local code=0
+  (cd "$suite_project" && pre-commit run "$@") >"$tmp/out" 2>&1 || code=$?
+  echo "$code"
+}
+[ "$(run_suite --all-files)" = 0 ] || { cat "$tmp/out"; fail "the test hook fails a passing suite"; }
+sed 's/ALWAYS_DENY/ALWAYS_ALLOW/' "$suite_project/policy/binauthz.yaml" >"$tmp/policy.yaml"
+cp "$tmp/policy.yaml" "$suite_project/policy/binauthz.yaml"
+git -C "$suite_project" add policy/binauthz.yaml
+[ "$(run_suite)" = 1 ] || { cat "$tmp/out"; fail "a policy-only commit that breaks a case passed the test hook"; }
+grep -q "FAIL    unknown images are refused" "$tmp/out" || { cat "$tmp/out"; fail "the test hook did not name the failing case"; }
+echo "ok: binauthz-lint-test-system fails a policy-only commit that breaks a suite case"
 
 if [ "${BINAUTHZ_ACCEPT_PRECOMMIT_RUST:-}" = 1 ]; then
   if ! command -v cargo >/dev/null; then
