@@ -501,7 +501,8 @@ impl<'t> Loader<'t> {
             // An object carries its own pod metadata: a value here would be silently unused.
             for (what, span) in [
                 ("serviceAccount", service_account.as_ref().map(|s| s.1)),
-                ("breakglass", breakglass.map(|b| b.1)),
+                // `breakglass: false` adds nothing to an object: harmless, accepted.
+                ("breakglass", breakglass.filter(|b| b.0).map(|b| b.1)),
             ] {
                 if let Some(span) = span {
                     let d = self.error(
