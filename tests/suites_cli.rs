@@ -304,6 +304,20 @@ fn report_files_beside_the_human_table() {
 }
 
 #[test]
+fn two_reports_in_one_file_are_refused() {
+    let dir = mixed();
+    let out = run(dir.path(), &["-o", "r.xml", "--junit", "./r.xml"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("--junit and --output name the same file"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("r.xml").exists(), "nothing was run");
+}
+
+#[test]
 fn policy_option_replaces_every_suites_policy() {
     let dir = mixed();
     write(

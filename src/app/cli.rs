@@ -32,10 +32,11 @@ pub enum Command {
     /// Work with the configuration file (`.binauthz-lint.yaml`).
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Run policy test suites (`*.binauthz-test.yaml` under PATH): cases that say what the
-    /// policy must admit, deny, dry-run or let through break-glass, checked against what
-    /// `scan` decides. Exit 0 when every case passes, 1 when one fails, 2 when no suite or
-    /// no case is found or a suite is invalid.
+    /// Run policy test suites (`*.binauthz-test.yaml`): what the policy must decide.
+    ///
+    /// Each case says what the policy must admit, deny, dry-run or let through break-glass,
+    /// and is checked against what `scan` decides for the same pod. Exit 0 when every case
+    /// passes, 1 when one fails, 2 when no suite or no case is found or a suite is invalid.
     Test(Box<TestArgs>),
     /// List the finding rules (id, level, summary).
     Rules,

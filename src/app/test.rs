@@ -30,6 +30,7 @@ fn test_in(
     cwd: &Path,
 ) -> Result<u8, Fatal> {
     let color = env.stderr_color(args.color);
+    distinct_outputs(args, cwd)?;
     let files = suites::discover(&args.paths).map_err(Fatal::new)?;
     if files.is_empty() {
         let searched: Vec<String> = args.paths.iter().map(|p| display_path(p, cwd)).collect();
@@ -123,6 +124,27 @@ fn test_in(
     Ok(u8::from(failed > 0))
 }
 
+/// `-o`, `--junit` and `--json` naming one file would overwrite each other's report.
+fn distinct_outputs(args: &TestArgs, cwd: &Path) -> Result<(), Fatal> {
+    let mut seen: Vec<(std::path::PathBuf, &str)> = Vec::new();
+    for (path, option) in [
+        (&args.output, "--output"),
+        (&args.junit, "--junit"),
+        (&args.json, "--json"),
+    ] {
+        let Some(path) = path else { continue };
+        let key = crate::report::paths::normalize(&cwd.join(path));
+        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(Fatal::new(format!(
+                "{option} and {other} name the same file {}: give each report its own file",
+                path.display()
+            )));
+        }
+        seen.push((key, option));
+    }
+    Ok(())
+}
+
 /// Loads what a suite's cases are evaluated with (attestation files are small: each suite,
 /// and each case that names its own, reads them again).
 #[derive(Default)]
@@ -130,6 +152,9 @@ struct Inputs;
 
 impl Inputs {
     /// The suite's policy (or `--policy`), with its system policy, attestors and attestations.
+    /// The suite's `platformPolicy` is only validated (it exists) until the evaluation takes
+    /// platform policies in its `FileContext`: then it is loaded here and set in each case's
+    /// context (`suites::run`), and `cv` cases, which fail until then, run.
     fn suite_policy(
         &self,
         args: &TestArgs,
