@@ -230,9 +230,25 @@ impl<'t> Loader<'t> {
     /// at the line that names it, rather than a failing case later.
     fn path(&mut self, node: NodeId, key: &str) -> Option<SuitePath> {
         let written = self.string(node, key)?;
-        let path = crate::report::paths::normalize(&self.dir.join(&written));
         let span = self.tree.span(node);
-        if !path.exists() {
+        let mut path = crate::report::paths::normalize(&self.dir.join(&written));
+        let mut found = path.exists();
+        // A policy source may name one resource of a file or folder: `SOURCE#ADDRESS`
+        // (contract §13). The source must exist; the address is the policy loader's to check.
+        if !found
+            && key == "policy"
+            && let Some((source, address)) = written.rsplit_once('#')
+            && !source.is_empty()
+        {
+            let source_path = crate::report::paths::normalize(&self.dir.join(source));
+            if source_path.exists() {
+                let mut with_address = source_path.into_os_string();
+                with_address.push(format!("#{address}"));
+                path = with_address.into();
+                found = true;
+            }
+        }
+        if !found {
             let d = self.error(
                 span,
                 format!(
