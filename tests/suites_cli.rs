@@ -407,7 +407,7 @@ fn cloud_run_cases_run_when_supported_and_fail_when_not() {
 }
 
 #[test]
-fn cv_cases_fail_until_continuous_validation_is_evaluated() {
+fn cv_cases_check_continuous_validation_under_the_suites_platform_policy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     write(
@@ -418,22 +418,18 @@ fn cv_cases_fail_until_continuous_validation_is_evaluated() {
     write(
         root,
         "cv.binauthz-test.yaml",
-        "version: 1\nplatformPolicy: cv.yaml\ncases:\n  - {name: non-conformant, image: \"x:1\", expect: allow, cv: non-conformant}\n  - {name: admission only, image: \"x:1\", expect: allow}\n",
+        "version: 1\nplatformPolicy: cv.yaml\ncases:\n  - {name: non-conformant, image: \"x:1\", expect: allow, cv: non-conformant}\n  - {name: admission only, image: \"x:1\", expect: allow}\n  - {name: wrong verdict, image: \"x:1\", expect: allow, cv: conformant}\n",
     );
     let out = run(root, &["--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let report: Value = serde_json::from_str(&out.stdout).expect("json");
     let cases = &report["suites"][0]["cases"];
-    // Admission cases of a suite with a platform policy run as usual.
+    assert_eq!(cases[0]["passed"], true, "{report:#}");
+    assert_eq!(cases[0]["actual"]["cv"], "non-conformant");
     assert_eq!(cases[1]["passed"], true, "{report:#}");
-    if cases[0]["passed"] == true {
-        assert_eq!(cases[0]["actual"]["cv"], "non-conformant");
-    } else {
-        assert_eq!(out.code, 1);
-        assert!(
-            cases[0]["message"].as_str().is_some_and(|m| m.starts_with(
-                "continuous validation (`cv`, `platformPolicy`) is not supported by this build"
-            )),
-            "{report:#}"
-        );
-    }
+    assert_eq!(cases[2]["passed"], false, "{report:#}");
+    assert_eq!(
+        cases[2]["message"],
+        "expected cv conformant, got non-conformant"
+    );
 }

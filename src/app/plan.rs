@@ -439,7 +439,7 @@ pub(super) fn build_plan_with(
 }
 
 /// Load one platform policy (from the base commit's tree in PR mode, like the policy).
-fn load_platform_policy(
+pub(super) fn load_platform_policy(
     path: &Path,
     key: std::path::PathBuf,
     cwd: &Path,

@@ -6,10 +6,11 @@
 
 use super::cli::{TestArgs, TestFormat};
 use super::output::write_to;
-use super::plan::{Side, load_one_policy};
+use super::plan::{Side, load_one_policy, load_platform_policy};
 use super::{Environment, Fatal};
 use crate::attest::{AttestationStore, AttestorSet};
 use crate::inputs::discover::display_path;
+use crate::policy::platform::PlatformPolicy;
 use crate::policy::{self, Policy};
 use crate::suites::render::{self, HumanOptions};
 use crate::suites::{self, Suite, SuitePath, SuiteResult};
@@ -90,10 +91,22 @@ fn test_in(
             continue;
         }
         let (base, policy_display) = inputs.suite_policy(args, suite, cwd, color)?;
+        let platform = match &suite.platform_policy {
+            None => None,
+            Some(p) => {
+                let key = crate::report::paths::normalize(&cwd.join(&p.path));
+                Some(
+                    load_platform_policy(&p.path, key, cwd, Side::Head, color)
+                        .map_err(|f| in_suite(f, suite))?
+                        .policy,
+                )
+            }
+        };
+        let platform: Vec<&PlatformPolicy> = platform.iter().collect();
         let mut cases = Vec::new();
         for case in suite.cases.iter().filter(|c| selected(suite, c)) {
             let policy = inputs.case_policy(suite, case, &base)?;
-            cases.push(suites::run_case(suite, case, &policy, cwd));
+            cases.push(suites::run_case(suite, case, &policy, &platform, cwd));
         }
         results.push(SuiteResult {
             file: suite.display.clone(),
@@ -152,9 +165,6 @@ struct Inputs;
 
 impl Inputs {
     /// The suite's policy (or `--policy`), with its system policy, attestors and attestations.
-    /// The suite's `platformPolicy` is only validated (it exists) until the evaluation takes
-    /// platform policies in its `FileContext`: then it is loaded here and set in each case's
-    /// context (`suites::run`), and `cv` cases, which fail until then, run.
     fn suite_policy(
         &self,
         args: &TestArgs,

@@ -7,6 +7,7 @@ use super::{Case, CasePlatform, Subject, Suite};
 use crate::evaluate::context::{FileContext, ScanSettings};
 use crate::evaluate::scan::{FileResult, scan_text_in};
 use crate::policy::Policy;
+use crate::policy::platform::PlatformPolicy;
 use crate::rules::Level;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -54,8 +55,15 @@ const CLOUD_RUN_SETTING: &str = "run.googleapis.com/binary-authorization";
 const CLOUD_RUN_BREAKGLASS: &str = "run.googleapis.com/binary-authorization-breakglass";
 
 /// Run one case of `suite` under `policy` (which carries the attestors, attestations and
-/// system policy the case uses). `cwd` makes object paths relative in messages.
-pub fn run_case(suite: &Suite, case: &Case, policy: &Policy, cwd: &Path) -> CaseResult {
+/// system policy the case uses) and the suite's platform policy (`platform`: none, or the
+/// one of `platformPolicy:`). `cwd` makes object paths relative in messages.
+pub fn run_case(
+    suite: &Suite,
+    case: &Case,
+    policy: &Policy,
+    platform: &[&PlatformPolicy],
+    cwd: &Path,
+) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
         id: case.id(&suite.display),
@@ -73,10 +81,9 @@ pub fn run_case(suite: &Suite, case: &Case, policy: &Policy, cwd: &Path) -> Case
         cluster: case.cluster.clone(),
         ..ScanSettings::default()
     };
-    // The one evaluation context of the scan path. Continuous validation (`cv`) needs the
-    // suite's `platformPolicy` in this context once the evaluation supports platform
-    // policies; until then the workload entry carries no `cv` and such cases fail below.
-    let ctx = FileContext::new(&settings, policy);
+    // The one evaluation context of the scan path: what `scan --policy … --platform-policy …
+    // --namespace … --cluster …` evaluates a file with.
+    let ctx = FileContext::new(&settings, policy).with_platform(platform);
     let (display, scanned) = match &case.subject {
         Subject::Image(image) => {
             let display = format!("{}::{}", suite.display, case.name);
@@ -229,9 +236,14 @@ fn unsupported(case: &Case, entry: &Value) -> Option<String> {
         ));
     }
     if case.cv.is_some() && entry.get("cv").is_none() {
-        return Some(
-            "continuous validation (`cv`, `platformPolicy`) is not supported by this build: the case cannot be evaluated (it fails rather than pass untested)".to_string(),
-        );
+        // Continuous validation evaluates GKE workloads only (contract §15).
+        return Some(format!(
+            "{} has no continuous-validation verdict (continuous validation evaluates GKE workloads under the suite's `platformPolicy`): the case cannot be evaluated (it fails rather than pass untested)",
+            match &case.subject {
+                Subject::Image(_) => "the pod".to_string(),
+                Subject::Object(_) => describe_workload(entry),
+            }
+        ));
     }
     None
 }
