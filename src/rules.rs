@@ -76,6 +76,16 @@ pub const RULES: &[RuleMeta] = &[
         "Effective break-glass: the workload bypasses the Binary Authorization policy"
     ),
     rule!(
+        "cloudrun-binauthz-off",
+        Level::Warning,
+        "A Cloud Run service or job that Binary Authorization does not check"
+    ),
+    rule!(
+        "cloudrun-platform-policy",
+        Level::Note,
+        "A Cloud Run service or job checked by a platform policy, evaluated online only"
+    ),
+    rule!(
         "cv-non-conformant",
         Level::Warning,
         "An image does not conform to a platform policy: continuous validation will log its pods"
@@ -124,6 +134,11 @@ pub const RULES: &[RuleMeta] = &[
         "image-denied-dryrun",
         Level::Warning,
         "An image fails a dry-run rule: admitted, but audit-logged"
+    ),
+    rule!(
+        "image-digest-unresolved",
+        Level::Warning,
+        "A Cloud Run image given by tag under REQUIRE_ATTESTATION: decided on the digest at deploy"
     ),
     rule!(
         "internal-error",
@@ -204,6 +219,11 @@ pub const RULES: &[RuleMeta] = &[
         "render-failed",
         Level::Error,
         "A Kustomization root or Helm chart could not be rendered; see the message for what was checked instead"
+    ),
+    rule!(
+        "terraform-value-unresolved",
+        Level::Note,
+        "A Terraform Cloud Run image or setting that is not a literal: never guessed"
     ),
     rule!(
         "workload-ref",

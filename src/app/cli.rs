@@ -328,6 +328,10 @@ pub struct InputArgs {
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
+    /// A Terraform plan JSON (`terraform show -json PLAN`) whose Cloud Run services and jobs
+    /// are evaluated too (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Vec<PathBuf>,
 }
 
 #[derive(Args, Clone, Debug)]

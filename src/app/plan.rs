@@ -313,6 +313,12 @@ pub(super) fn build_plan_with(
         },
         max_file_size: args.max_file_size,
         lenient_breakglass: args.lenient_breakglass,
+        platform: config.and_then(|c| c.platform).unwrap_or_default(),
+        terraform_plans: args
+            .terraform_plan
+            .iter()
+            .map(|p| crate::inputs::discover::display_path(p, cwd))
+            .collect(),
     };
 
     // Platform policies: the flag replaces the config's lists; a context without its own
@@ -364,6 +370,9 @@ pub(super) fn build_plan_with(
         }
         if cluster_flag.is_none() {
             settings.cluster.clone_from(&context.cluster);
+        }
+        if let Some(platform) = context.platform {
+            settings.platform = platform;
         }
         let policy = args
             .policy

@@ -71,6 +71,13 @@ pub(super) fn inputs(
     if let Some(config) = config {
         exclude(&mut candidates, config, cwd);
     }
+    // `--terraform-plan FILE`: read like an explicit file; `ScanSettings::terraform_plans`
+    // tells the per-file work to read it as a plan (contract §12 item 6).
+    for plan in &args.terraform_plan {
+        let extra = discover::discover(std::slice::from_ref(plan), cwd, 1)
+            .map_err(|e| Fatal::new(format!("--terraform-plan {e}")))?;
+        candidates.extend(extra);
+    }
     let stdin_text = if args.paths.iter().any(|p| p.as_os_str() == "-") {
         let mut bytes = Vec::new();
         stdin

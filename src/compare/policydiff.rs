@@ -40,11 +40,11 @@ pub struct WorkloadChange<'a> {
 impl WorkloadChange<'_> {
     /// Admitted before (by the policy or break-glass), refused now: this fails the command.
     pub fn breaks(&self) -> bool {
-        self.old.admitted && !self.new.admitted
+        self.old.admitted != Some(false) && self.new.admitted == Some(false)
     }
 
     fn breakglass(&self) -> bool {
-        self.new.breakglass.as_ref().is_some_and(|b| b.effective)
+        self.new.breakglass_effective()
     }
 }
 
@@ -74,9 +74,10 @@ impl Diff<'_> {
 
 /// The change named by the pair of policy decisions, if any (contract §11.8).
 pub fn classify(old: PolicyDecision, new: PolicyDecision) -> Option<&'static str> {
-    use PolicyDecision::{Allow, Deny, DryrunDeny};
+    use PolicyDecision::{Allow, Deny, DryrunDeny, Unresolved};
     match (old, new) {
-        (Allow | DryrunDeny, Deny) => Some("newly-denied"),
+        // A Cloud Run verdict this scan cannot take (contract §12.3) that becomes certain.
+        (Allow | DryrunDeny | Unresolved, Deny) => Some("newly-denied"),
         (Deny, Allow | DryrunDeny) => Some("newly-admitted"),
         (Allow, DryrunDeny) => Some("newly-dryrun-denied"),
         (DryrunDeny, Allow) => Some("no-longer-dryrun-denied"),
@@ -259,8 +260,8 @@ struct WorkloadDocument<'a> {
 
 #[derive(Serialize)]
 struct Admitted {
-    old: bool,
-    new: bool,
+    old: Option<bool>,
+    new: Option<bool>,
 }
 
 #[derive(Serialize)]

@@ -3,6 +3,7 @@
 //! candidate and assembles the report (`run`).
 
 pub mod breakglass;
+pub mod cloudrun;
 pub mod context;
 mod cv;
 pub mod file;

@@ -320,6 +320,9 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
     // Skipped Helm templates by chart folder: (first template, count), in display order.
     let mut charts: Vec<(String, String, usize)> = Vec::new();
     for result in results {
+        if result.skipped.as_deref() == Some(crate::inputs::discover::TERRAFORM_WITHOUT_CLOUD_RUN) {
+            continue;
+        }
         report.summary.files += 1;
         report.summary.documents += result.documents;
         if let Some(reason) = result.skipped {
@@ -522,8 +525,11 @@ pub fn lint_policy_usage(
             )
         })
         .count();
+    // Cloud Run workloads select only the default rule (contract §12.2): they make no
+    // specific rule used.
     let contexts: Vec<crate::policy::decision::PodContext<'_>> = workloads
         .iter()
+        .filter(|w| w.platform == crate::settings::platform::Platform::Gke)
         .map(|w| crate::policy::decision::PodContext {
             cluster: w.cluster.as_deref(),
             namespace: &w.namespace,

@@ -21,6 +21,9 @@ pub fn scan_text(
 
 /// [`scan_text`] with everything the file is evaluated with in one value.
 pub fn scan_text_in(display: &str, text: &str, ctx: &FileContext<'_>) -> FileResult {
+    if let Some(result) = super::cloudrun::scan_terraform(display, text, ctx) {
+        return result;
+    }
     let tree = yaml::parse_manifest(text, &ctx.settings.limits);
     scan_tree(display, text, &tree, ctx)
 }
@@ -28,6 +31,9 @@ pub fn scan_text_in(display: &str, text: &str, ctx: &FileContext<'_>) -> FileRes
 /// Extract and evaluate an already parsed file (`policy diff` parses once and evaluates
 /// under two policies).
 pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'_>) -> FileResult {
+    if let Some(result) = super::cloudrun::scan_terraform(display, text, ctx) {
+        return result;
+    }
     let source = Source { display, text };
     let mut result = FileResult {
         display: display.to_string(),
@@ -41,7 +47,8 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
         let Some(root) = document.root else {
             continue;
         };
-        let extraction = extract::extract(tree, root, &ctx.settings.namespace);
+        let extraction =
+            extract::extract_with(tree, root, &ctx.settings.namespace, ctx.settings.platform);
         if let Some(finding) = workload_ref_note(&source, tree, root, document.index) {
             result.findings.push(finding);
         }
@@ -76,7 +83,14 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
                 tree,
                 document: document.index,
             };
-            evaluate_workload(&site, workload, ctx, &mut result);
+            // Cloud Run objects (contract §12) have their own setting and break-glass; the
+            // images are decided by the same evaluator.
+            match &workload.cloud_run {
+                Some(cloud_run) => {
+                    super::cloudrun::evaluate_workload(&site, workload, cloud_run, ctx, &mut result)
+                }
+                None => evaluate_workload(&site, workload, ctx, &mut result),
+            }
         }
     }
     // A file kubectl's reader cannot read, that holds no object before the error and has

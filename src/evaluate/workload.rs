@@ -13,6 +13,7 @@ use crate::report::{
     WorkloadReport,
 };
 use crate::rules::Level;
+use crate::settings::platform::Platform;
 use crate::yaml::{NodeId, Tree};
 
 /// Where a workload was found: its file, parsed tree and document.
@@ -72,7 +73,7 @@ pub fn evaluate_workload(
 }
 
 /// The identity findings carry (and exceptions match).
-fn workload_identity(workload: &Workload, ctx: &FileContext<'_>) -> WorkloadRef {
+pub(super) fn workload_identity(workload: &Workload, ctx: &FileContext<'_>) -> WorkloadRef {
     WorkloadRef {
         kind: workload.object.kind.clone(),
         name: workload.name.clone(),
@@ -83,14 +84,21 @@ fn workload_identity(workload: &Workload, ctx: &FileContext<'_>) -> WorkloadRef 
             Some((path, _)) => format!("{}:{path}", workload.route),
             None => workload.route.clone(),
         },
-        cluster: ctx.settings.cluster.clone(),
+        // Cloud Run has no cluster: `--cluster` never selects its rule (contract §12.2).
+        cluster: ctx
+            .settings
+            .cluster
+            .clone()
+            .filter(|_| workload.cloud_run.is_none()),
         context: None,
         rendered_from: None,
+        kind_label: workload.cloud_run.as_ref().map(|c| c.resource.label()),
+        justification: None,
     }
 }
 
 /// Every container's image under the policy, in container order.
-fn decide_images(
+pub(super) fn decide_images(
     site: &Site<'_, '_>,
     workload: &Workload,
     ctx: &FileContext<'_>,
@@ -104,7 +112,16 @@ fn decide_images(
         .containers
         .iter()
         .map(|c| {
-            let verdict: ImageDecision = ctx.policy.evaluate(&pod, &c.image);
+            let verdict: ImageDecision = match &workload.cloud_run {
+                Some(cloud_run) if cloud_run.unresolved.iter().any(|u| u.span == c.image_span) => {
+                    ImageDecision::unresolved(Reason::NotALiteral)
+                }
+                Some(cloud_run) if cloud_run.is_platform_policy() => {
+                    ImageDecision::platform_policy()
+                }
+                Some(_) => ctx.policy.evaluate_on(Platform::CloudRun, &pod, &c.image),
+                None => ctx.policy.evaluate(&pod, &c.image),
+            };
             ImageReport {
                 container: c.name.clone(),
                 container_type: c.container_type.as_str(),
@@ -116,8 +133,9 @@ fn decide_images(
         .collect()
 }
 
-/// The policy alone: denied by an enforced rule, else by a dry-run rule, else allowed.
-fn policy_decision_of(images: &[ImageReport]) -> PolicyDecision {
+/// The policy alone: denied by an enforced rule, else by a dry-run rule, else unresolved
+/// (Cloud Run only), else allowed.
+pub(super) fn policy_decision_of(images: &[ImageReport]) -> PolicyDecision {
     let denied = |e: Enforcement| {
         images
             .iter()
@@ -127,6 +145,11 @@ fn policy_decision_of(images: &[ImageReport]) -> PolicyDecision {
         PolicyDecision::Deny
     } else if denied(Enforcement::Dryrun) {
         PolicyDecision::DryrunDeny
+    } else if images
+        .iter()
+        .any(|i| i.verdict.decision == Decision::Unresolved)
+    {
+        PolicyDecision::Unresolved
     } else {
         PolicyDecision::Allow
     }
@@ -317,6 +340,8 @@ fn workload_report(
         location: object_location,
         api_version: workload.object.api_version.clone(),
         kind: workload.object.kind.clone(),
+        platform: Platform::Gke,
+        binauthz: None,
         route: workload.route.clone(),
         name: workload.name.clone(),
         namespace: workload.namespace.clone(),
@@ -324,7 +349,7 @@ fn workload_report(
         scope: None,
         rendered_from: None,
         policy_decision,
-        admitted: policy_decision != PolicyDecision::Deny || effective,
+        admitted: Some(policy_decision != PolicyDecision::Deny || effective),
         breakglass,
         images,
         cv: None,
@@ -351,11 +376,12 @@ fn workload_report(
         cluster: ctx.settings.cluster.clone(),
         approved_by: None,
         project: ctx.policy.project().map(str::to_string),
+        cloud_run: None,
     }
 }
 
 /// The pods' labels (or annotations) from every block they come from; a later block wins.
-fn pod_entries(tree: &Tree, metas: &[NodeId], field: &str) -> Vec<(String, String)> {
+pub(super) fn pod_entries(tree: &Tree, metas: &[NodeId], field: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for meta in metas {
         for (key, value) in string_entries(tree, Some(*meta), field) {
@@ -383,7 +409,7 @@ fn string_entries(tree: &Tree, meta: Option<NodeId>, field: &str) -> Vec<(String
         .collect()
 }
 
-fn related_policy(source: &PolicyRef) -> Related {
+pub(super) fn related_policy(source: &PolicyRef) -> Related {
     Related {
         message: source.label.clone(),
         location: Location {
@@ -416,13 +442,14 @@ fn breakglass_report(source: &Source<'_>, markers: &[Marker], document: u32) -> 
     Some(Breakglass {
         effective: sources.iter().any(|s| s.effective),
         sources,
+        cloud_run: None,
     })
 }
 
 /// Binary Authorization's denial message with the image named once, followed by the
 /// container and workload it belongs to: GKE repeats "Image X denied by attestor …" for
 /// every failing attestor, which makes long lines of the same digest.
-fn image_denial_message(image: &ImageReport, kind: &str, name: &str) -> String {
+pub(super) fn image_denial_message(image: &ImageReport, kind: &str, name: &str) -> String {
     let gke = image.denial_message();
     let repeated = format!(". Image {} denied by attestor ", image.image);
     let gke = gke.replace(&repeated, "; denied by attestor ");
@@ -445,7 +472,7 @@ fn image_denial_message(image: &ImageReport, kind: &str, name: &str) -> String {
 }
 
 /// How to get a denied image admitted, by the reason of the denial.
-fn denial_fix(image: &ImageReport) -> String {
+pub(super) fn denial_fix(image: &ImageReport) -> String {
     let failing: Vec<&str> = image
         .verdict
         .attestors
@@ -483,24 +510,7 @@ fn breakglass_used_message(
     name: &str,
     images: &[ImageReport],
 ) -> String {
-    let denials: Vec<String> = images
-        .iter()
-        .filter(|i| i.verdict.decision == Decision::Deny)
-        .map(|i| {
-            let mode = match i.verdict.enforcement {
-                Some(Enforcement::Dryrun) => ", dry-run",
-                _ => "",
-            };
-            format!(
-                "{} (container {}: {} by the {} rule{})",
-                i.image,
-                i.container,
-                i.verdict.reason.as_str(),
-                i.verdict.rule.as_deref().unwrap_or("default"),
-                mode
-            )
-        })
-        .collect();
+    let denials = overridden_denials(images);
     let what = format!(
         "break-glass {} `{}: \"{}\"` on {} {}",
         marker.kind.as_str(),
@@ -527,4 +537,26 @@ fn breakglass_used_message(
             denials.join("; ")
         )
     }
+}
+
+/// What an effective break-glass overrides: each denied image with its reason and rule.
+pub(super) fn overridden_denials(images: &[ImageReport]) -> Vec<String> {
+    images
+        .iter()
+        .filter(|i| i.verdict.decision == Decision::Deny)
+        .map(|i| {
+            let mode = match i.verdict.enforcement {
+                Some(Enforcement::Dryrun) => ", dry-run",
+                _ => "",
+            };
+            format!(
+                "{} (container {}: {} by the {} rule{})",
+                i.image,
+                i.container,
+                i.verdict.reason.as_str(),
+                i.verdict.rule.as_deref().unwrap_or("default"),
+                mode
+            )
+        })
+        .collect()
 }

@@ -3,6 +3,8 @@
 //!
 //! The route table below is the one place to extend for a new workload kind.
 
+pub mod cloudrun;
+pub mod cloudrun_terraform;
 pub mod routes;
 
 pub const LABEL_KEY: &str = "image-policy.k8s.io/break-glass";
@@ -104,6 +106,9 @@ pub struct Workload {
     /// Where the break-glass label belongs, as the fix in messages says it.
     pub breakglass_place: String,
     pub containers: Vec<Container>,
+    /// Set when the object is a Cloud Run service or job (contract §12): its platform is
+    /// Cloud Run, with this setting and these justifications.
+    pub cloud_run: Option<cloudrun::CloudRun>,
 }
 
 /// Everything found in one document.
@@ -124,6 +129,21 @@ pub fn is_object(tree: &Tree, node: NodeId) -> bool {
 
 /// Extract every workload of a document root. `default_namespace` is `--namespace`.
 pub fn extract(tree: &Tree, root: NodeId, default_namespace: &str) -> Extraction {
+    extract_with(
+        tree,
+        root,
+        default_namespace,
+        crate::settings::platform::PlatformSetting::Auto,
+    )
+}
+
+/// [`extract`], with the config's `platform:` deciding how a Knative `Service` is read.
+pub fn extract_with(
+    tree: &Tree,
+    root: NodeId,
+    default_namespace: &str,
+    platform: crate::settings::platform::PlatformSetting,
+) -> Extraction {
     let mut out = Extraction::default();
     // Iterative walk over nested Lists (a List of Lists is legal); depth-bounded.
     let mut pending: Vec<(NodeId, u8)> = vec![(root, 0)];
@@ -164,6 +184,7 @@ pub fn extract(tree: &Tree, root: NodeId, default_namespace: &str) -> Extraction
         match route_for(&object.api_version, &object.kind) {
             Some(route) => {
                 let mut state = ObjectState::default();
+                let cloud_run = cloudrun::classify(tree, &object, platform);
                 for pod in route.pods {
                     for instance in instances(tree, node, pod.template) {
                         if let Some(w) = workload(
@@ -175,7 +196,10 @@ pub fn extract(tree: &Tree, root: NodeId, default_namespace: &str) -> Extraction
                             &mut state,
                             &mut out.problems,
                         ) {
-                            out.workloads.push(w);
+                            out.workloads.push(Workload {
+                                cloud_run: cloud_run.clone(),
+                                ..w
+                            });
                         }
                     }
                 }
@@ -477,6 +501,7 @@ fn workload(
         other_metadata,
         breakglass_place,
         containers,
+        cloud_run: None,
     })
 }
 
@@ -574,6 +599,7 @@ fn detect(tree: &Tree, object: &Object, default_namespace: &str, out: &mut Extra
                 other_metadata: Vec::new(),
                 breakglass_place,
                 containers,
+                cloud_run: None,
             });
         }
         for (key, value) in tree.entries(node).into_iter().rev() {

@@ -156,6 +156,10 @@ const fn kind(
     PodTemplateRoute { kind, groups, pods }
 }
 
+/// Cloud Run Admin API v2 templates (Config Connector): a `containers` list, no init
+/// containers (v2 orders start-up with `dependsOn`).
+const CLOUD_RUN_V2_CONTAINERS: &[ContainerSource] = &[List(&["containers"], Container)];
+
 const SPEC_TEMPLATE: &[PodRoute] = &[template(&[Key("spec"), Key("template")])];
 
 const KUBEFLOW: &[&str] = &["kubeflow.org"];
@@ -350,7 +354,36 @@ pub const POD_TEMPLATE_ROUTES: &[PodTemplateRoute] = &[
     kind("AnalysisTemplate", ARGO, ANALYSIS_JOB),
     kind("ClusterAnalysisTemplate", ARGO, ANALYSIS_JOB),
     kind("AnalysisRun", ARGO, ANALYSIS_JOB),
-    // Knative Serving.
+    // Cloud Run (`cloudrun.rs` reads the Binary Authorization setting): a Job as
+    // `gcloud run jobs replace` takes it (execution template → task template), and Config
+    // Connector's RunService / RunJob (Admin API v2 templates: containers inline).
+    kind(
+        "Job",
+        &["run.googleapis.com"],
+        &[with_intermediate(
+            template(&[Key("spec"), Key("template"), Key("spec"), Key("template")]),
+            &[2],
+        )],
+    ),
+    kind(
+        "RunService",
+        &["run.cnrm.cloud.google.com"],
+        &[spec(
+            &[Key("spec"), Key("template")],
+            CLOUD_RUN_V2_CONTAINERS,
+            &[LabelSource::Inline],
+        )],
+    ),
+    kind(
+        "RunJob",
+        &["run.cnrm.cloud.google.com"],
+        &[spec(
+            &[Key("spec"), Key("template"), Key("template")],
+            CLOUD_RUN_V2_CONTAINERS,
+            &[LabelSource::Inline],
+        )],
+    ),
+    // Knative Serving (a Service is Cloud Run's when `cloudrun.rs` says so).
     kind("Service", KNATIVE, SPEC_TEMPLATE),
     kind("Configuration", KNATIVE, SPEC_TEMPLATE),
     kind(

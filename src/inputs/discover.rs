@@ -32,12 +32,20 @@ pub struct DiscoverError {
     pub message: String,
 }
 
-/// Extensions that make a walked file a candidate.
+/// Extensions that make a walked file a candidate (`.tf` for its Cloud Run resources; one
+/// without any is not counted, see [`TERRAFORM_WITHOUT_CLOUD_RUN`]).
 pub fn is_candidate_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        matches!(
+            e.to_ascii_lowercase().as_str(),
+            "yaml" | "yml" | "json" | "tf"
+        )
+    })
 }
+
+/// The skip reason of a `.tf` file without Cloud Run resources: dropped from the report
+/// (not counted), so a tree's counts stay what they were before `.tf` files were read.
+pub const TERRAFORM_WITHOUT_CLOUD_RUN: &str = "terraform-without-cloud-run";
 
 /// The report's path: relative to the current directory when under it, `/` separators.
 pub fn display_path(path: &Path, cwd: &Path) -> String {

@@ -11,6 +11,9 @@ use serde::Serialize;
 pub enum Decision {
     Allow,
     Deny,
+    /// Cloud Run only (contract §12.3): the verdict is taken on what the deploy resolves (a
+    /// tag's digest) or online (a platform policy), so this scan cannot decide it.
+    Unresolved,
 }
 
 impl Decision {
@@ -18,6 +21,7 @@ impl Decision {
         match self {
             Decision::Allow => "allow",
             Decision::Deny => "deny",
+            Decision::Unresolved => "unresolved",
         }
     }
 }
@@ -34,6 +38,12 @@ pub enum Reason {
     AttestationMissing,
     AttestationInvalid,
     NotByDigest,
+    /// Cloud Run resolves a tag to a digest at deploy and checks attestations on it.
+    TagResolvedAtDeploy,
+    /// A Cloud Run object names a platform policy: evaluated online only.
+    PlatformPolicy,
+    /// A Terraform image that is not a literal (`var.x`, interpolation): never guessed.
+    NotALiteral,
 }
 
 impl Reason {
@@ -47,6 +57,9 @@ impl Reason {
             Reason::AttestationMissing => "attestation-missing",
             Reason::AttestationInvalid => "attestation-invalid",
             Reason::NotByDigest => "not-by-digest",
+            Reason::TagResolvedAtDeploy => "tag-resolved-at-deploy",
+            Reason::PlatformPolicy => "platform-policy",
+            Reason::NotALiteral => "not-a-literal",
         }
     }
 }
@@ -113,6 +126,26 @@ pub struct PodContext<'a> {
 }
 
 impl ImageDecision {
+    /// An image of a Cloud Run object that names a platform policy: decided online only
+    /// (contract §12.1).
+    pub fn platform_policy() -> ImageDecision {
+        ImageDecision::unresolved(Reason::PlatformPolicy)
+    }
+
+    /// A verdict this scan cannot take, for the reason given (contract §12).
+    pub fn unresolved(reason: Reason) -> ImageDecision {
+        ImageDecision {
+            decision: Decision::Unresolved,
+            reason,
+            rule: None,
+            enforcement: None,
+            pattern: None,
+            attestors: Vec::new(),
+            message: String::new(),
+            source: None,
+        }
+    }
+
     /// True when `message` follows a wording that was never observed from GKE: namespace and
     /// service-account rules are worded like the documented cluster-rule message (spec A15).
     pub fn message_is_synthetic(&self) -> bool {

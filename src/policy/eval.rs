@@ -6,6 +6,7 @@
 
 use crate::attest::AttestationOutcome;
 use crate::policy::decision::{AttestorResult, Decision, ImageDecision, PodContext, Reason};
+use crate::settings::platform::Platform;
 
 use super::{AdmissionRule, AllowPattern, EvaluationMode, GlobalMode, Policy};
 
@@ -40,19 +41,66 @@ fn exempt(reason: Reason, pattern: &AllowPattern) -> ImageDecision {
     }
 }
 
+/// Cloud Run's wording for a tag-only image under REQUIRE_ATTESTATION (contract §12.3).
+pub const TAG_RESOLVED_DETAIL: &str = "Cloud Run resolves the tag to a digest at deploy and checks the attestations of that digest, which this scan cannot know";
+
 impl Policy {
-    /// Decide one image of one pod, by the policy alone (break-glass is applied by the
+    /// Decide one image of one GKE pod, by the policy alone (break-glass is applied by the
     /// caller). Order: system policy (when enabled), allowlist, then exactly one rule.
     pub fn evaluate(&self, ctx: &PodContext<'_>, image: &str) -> ImageDecision {
-        if self.global_mode == GlobalMode::Enable
-            && let Some(pattern) = self.system.find(image)
-        {
+        self.evaluate_on(Platform::Gke, ctx, image)
+    }
+
+    /// [`Policy::evaluate`] on a platform. On Cloud Run (contract §12.2–3) only the allowlist,
+    /// the system policy and the default rule apply (in that order), whatever the context's
+    /// cluster, namespace and service account; a tag-only image under REQUIRE_ATTESTATION is
+    /// `unresolved`, because Cloud Run checks the digest it resolves at deploy.
+    pub fn evaluate_on(
+        &self,
+        platform: Platform,
+        ctx: &PodContext<'_>,
+        image: &str,
+    ) -> ImageDecision {
+        let system = || {
+            (self.global_mode == GlobalMode::Enable)
+                .then(|| self.system.find(image))
+                .flatten()
+        };
+        let allowlisted = || self.allowlist.iter().find(|p| p.pattern.matches(image));
+        if platform == Platform::CloudRun {
+            if let Some(pattern) = allowlisted() {
+                return exempt(Reason::Allowlist, pattern);
+            }
+            if let Some(pattern) = system() {
+                return exempt(Reason::SystemPolicy, pattern);
+            }
+            let mut decision = self.apply(&self.default_rule, image);
+            if decision.reason == Reason::NotByDigest {
+                decision.decision = Decision::Unresolved;
+                decision.reason = Reason::TagResolvedAtDeploy;
+                decision.message = concat(&["Image ", image, ": ", TAG_RESOLVED_DETAIL]);
+                for attestor in &mut decision.attestors {
+                    attestor.detail = "tag resolved at deploy".to_string();
+                }
+            }
+            return decision;
+        }
+        if let Some(pattern) = system() {
             return exempt(Reason::SystemPolicy, pattern);
         }
-        if let Some(pattern) = self.allowlist.iter().find(|p| p.pattern.matches(image)) {
+        if let Some(pattern) = allowlisted() {
             return exempt(Reason::Allowlist, pattern);
         }
         self.apply(self.select_rule(ctx), image)
+    }
+
+    /// The rule that decides on a platform: Cloud Run has no cluster, namespace or service
+    /// account in the policy's sense, so only the default rule applies there.
+    pub fn select_rule_on(&self, platform: Platform, ctx: &PodContext<'_>) -> &AdmissionRule {
+        match platform {
+            Platform::CloudRun => &self.default_rule,
+            Platform::Gke => self.select_rule(ctx),
+        }
     }
 
     /// The one rule that decides for this context (spec §2.3): the matching specific rule,

@@ -1,8 +1,9 @@
 //! Audit events shaped like the Cloud Audit Logs entries GKE writes for break-glass and
 //! dry-run admissions (contract §4), so log-based alerts can be tested offline.
 
+use crate::extract::cloudrun::Resource;
 use crate::policy::decision::Decision;
-use crate::report::{PolicyDecision, WorkloadReport};
+use crate::report::{CloudRunInfo, PolicyDecision, WorkloadReport};
 use serde_json::{Map, Value, json};
 
 const LABEL_PREFIX: &str = "imagepolicywebhook.image-policy.k8s.io/";
@@ -19,7 +20,8 @@ fn event(w: &WorkloadReport) -> Option<Value> {
     let project = w.project.as_deref().unwrap_or("PROJECT_ID");
     let breakglass = w.breakglass.as_ref().is_some_and(|b| b.effective);
     let dryrun = w.policy_decision == PolicyDecision::DryrunDeny;
-    if !breakglass && !dryrun {
+    // A Cloud Run object whose Binary Authorization is off is never checked, so never logged.
+    if (!breakglass && !dryrun) || w.binauthz == Some("off") {
         return None;
     }
     let mut labels = Map::new();
@@ -48,6 +50,9 @@ fn event(w: &WorkloadReport) -> Option<Value> {
     }
     let mut resource_labels = Map::new();
     resource_labels.insert("project_id".to_string(), json!(project));
+    if let Some(info) = &w.cloud_run {
+        return Some(cloud_run_event(w, info, project, resource_labels, labels));
+    }
     if let Some((location, name)) = w.cluster.as_deref().and_then(|c| c.split_once('.')) {
         resource_labels.insert("location".to_string(), json!(location));
         resource_labels.insert("cluster_name".to_string(), json!(name));
@@ -89,5 +94,82 @@ fn event(w: &WorkloadReport) -> Option<Value> {
         "labels": labels,
         "severity": "NOTICE",
         "sourceLocation": {"file": w.location.file, "line": w.location.line, "document": w.location.document},
+        "platform": "gke",
     }))
+}
+
+/// A Cloud Run deploy's event (contract §12.5): the revision (Service) or job resource, the
+/// object as the request, and the justification beside the platform. Cloud Run writes its
+/// Binary Authorization events to the system-event audit log.
+fn cloud_run_event(
+    w: &WorkloadReport,
+    info: &CloudRunInfo,
+    project: &str,
+    mut resource_labels: Map<String, Value>,
+    labels: Map<String, Value>,
+) -> Value {
+    let name = if w.name.is_empty() {
+        "unnamed"
+    } else {
+        &w.name
+    };
+    let (resource_type, name_label, collection, method) = match info.resource {
+        Resource::Service => (
+            "cloud_run_revision",
+            "service_name",
+            "services",
+            "google.cloud.run.v1.Services.ReplaceService",
+        ),
+        Resource::Job => (
+            "cloud_run_job",
+            "job_name",
+            "jobs",
+            "google.cloud.run.v1.Jobs.ReplaceJob",
+        ),
+    };
+    resource_labels.insert(name_label.to_string(), json!(name));
+    if let Some(region) = &info.region {
+        resource_labels.insert("location".to_string(), json!(region));
+    }
+    let justification = w.breakglass.as_ref().and_then(|b| b.justification());
+    let to_map = |pairs: &[(String, String)]| -> Value {
+        Value::Object(pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+    };
+    let containers: Vec<Value> = w
+        .images
+        .iter()
+        .map(|i| json!({"name": i.container, "image": i.image}))
+        .collect();
+    let status = match justification {
+        Some(text) => format!("Deployed with breakglass; justification: {text}"),
+        None => "Deployed; Binary Authorization dry-run violation audit-logged".to_string(),
+    };
+    json!({
+        "logName": format!("projects/{project}/logs/cloudaudit.googleapis.com%2Fsystem_event"),
+        "resource": {"type": resource_type, "labels": resource_labels},
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "serviceName": "run.googleapis.com",
+            "methodName": method,
+            "resourceName": format!("namespaces/{}/{collection}/{name}", w.namespace),
+            "request": {
+                "apiVersion": w.api_version,
+                "kind": w.kind,
+                "metadata": {
+                    "name": name,
+                    "namespace": w.namespace,
+                    "labels": to_map(&w.pod_labels),
+                    "annotations": to_map(&w.pod_annotations),
+                },
+                "spec": {"containers": containers},
+            },
+            "status": {"message": status},
+            "response": {"status": "Success"},
+        },
+        "labels": labels,
+        "severity": "NOTICE",
+        "sourceLocation": {"file": w.location.file, "line": w.location.line, "document": w.location.document},
+        "platform": "cloudrun",
+        "justification": justification,
+    })
 }

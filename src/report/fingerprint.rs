@@ -128,6 +128,8 @@ mod tests {
             cluster: Some("us-central1.prod".to_string()),
             context: None,
             rendered_from: None,
+            kind_label: None,
+            justification: None,
         });
         f.container = Some("web".to_string());
         f.container_type = Some("container");

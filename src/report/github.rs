@@ -354,8 +354,25 @@ pub fn step_summary(
             "| Workloads with checks decided only online | {undecided} |"
         )?;
     }
+    // Cloud Run (contract §12): rows only when there is any, so GKE-only output is unchanged.
+    if s.platforms.cloudrun > 0 {
+        writeln!(
+            out,
+            "| Cloud Run services and jobs | {} |",
+            s.platforms.cloudrun
+        )?;
+        writeln!(
+            out,
+            "| Unresolved (tag resolved at deploy, or a platform policy) | {} |",
+            s.unresolved
+        )?;
+    }
 
-    let denied: Vec<_> = report.workloads.iter().filter(|w| !w.admitted).collect();
+    let denied: Vec<_> = report
+        .workloads
+        .iter()
+        .filter(|w| w.admitted == Some(false))
+        .collect();
     if !denied.is_empty() {
         writeln!(out)?;
         writeln!(out, "### Workloads denied")?;
@@ -434,6 +451,13 @@ pub fn step_summary(
                 .flat_map(|b| &b.sources)
                 .find(|m| m.effective);
             let marker = match marker {
+                // Cloud Run: the justification is what reviewers need to read.
+                Some(m) if m.kind == "justification" => format!(
+                    "justification \"{}\" at {}:{}",
+                    markdown_text(&m.value),
+                    markdown_text(&paths.repo_relative(&m.location.file)),
+                    m.location.line
+                ),
                 Some(m) => format!(
                     "{} {} at {}:{}",
                     m.kind,
@@ -544,12 +568,16 @@ fn workload_cell(
     if shared && !w.route.is_empty() {
         format!(
             "{} {} ({})",
-            markdown_text(&w.kind),
+            markdown_text(w.display_kind()),
             markdown_text(&w.name),
             markdown_text(&w.route)
         )
     } else {
-        format!("{} {}", markdown_text(&w.kind), markdown_text(&w.name))
+        format!(
+            "{} {}",
+            markdown_text(w.display_kind()),
+            markdown_text(&w.name)
+        )
     }
 }
 

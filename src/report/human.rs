@@ -248,6 +248,15 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         ),
         _ => String::new(),
     };
+    // Cloud Run (contract §12): said only when there is any, so GKE-only output is unchanged.
+    let cloud_run = if s.platforms.cloudrun > 0 {
+        format!(
+            ", {} unresolved ({} Cloud Run)",
+            s.unresolved, s.platforms.cloudrun
+        )
+    } else {
+        String::new()
+    };
     // Files as the JSON `summary.files` counts them (every candidate), then how many were
     // read; workload verdicts before the image count, so no number reads as images.
     format!(
@@ -260,7 +269,7 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         s.admitted,
         admitted_parts(s),
         s.denied,
-        cv,
+        format!("{cloud_run}{cv}"),
         plural(s.images, "image"),
         findings,
         baseline

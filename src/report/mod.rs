@@ -89,6 +89,21 @@ pub struct WorkloadRef {
     /// fingerprints stay as they were).
     #[serde(skip)]
     pub rendered_from: Option<String>,
+    /// "Cloud Run service" / "Cloud Run job" for Cloud Run objects: how outputs name the
+    /// object instead of its kind.
+    #[serde(skip)]
+    pub kind_label: Option<&'static str>,
+    /// A Cloud Run break-glass justification in force on the object (approved-exceptions
+    /// tables show it).
+    #[serde(skip)]
+    pub justification: Option<String>,
+}
+
+impl WorkloadRef {
+    /// `Deployment web` / `Cloud Run service api`, as tables name the object.
+    pub fn display_kind(&self) -> &str {
+        self.kind_label.unwrap_or(&self.kind)
+    }
 }
 
 /// A secondary location: the policy rule that decided, the break-glass marker, ...
@@ -184,10 +199,57 @@ pub struct BreakglassSource {
     pub location: Location,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Breakglass {
     pub effective: bool,
     pub sources: Vec<BreakglassSource>,
+    /// Cloud Run (contract §12.4): the index in `sources` of the marker that speaks for the
+    /// object (the justification, else the first marker). Such a workload's `breakglass` is
+    /// serialised as `{marker, key, justification, location, effective, problem}`.
+    pub cloud_run: Option<usize>,
+}
+
+impl Breakglass {
+    /// The justification that is in force (Cloud Run), if any.
+    pub fn justification(&self) -> Option<&str> {
+        let source = self.sources.get(self.cloud_run?)?;
+        (self.effective && source.kind == "justification").then_some(source.value.as_str())
+    }
+}
+
+impl Serialize for Breakglass {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Gke<'a> {
+            effective: bool,
+            sources: &'a [BreakglassSource],
+        }
+        #[derive(Serialize)]
+        struct CloudRun<'a> {
+            marker: &'a str,
+            key: &'a str,
+            justification: Option<&'a str>,
+            location: &'a Location,
+            effective: bool,
+            problem: Option<&'a str>,
+        }
+        match self.cloud_run.and_then(|i| self.sources.get(i)) {
+            Some(source) => CloudRun {
+                marker: source.kind,
+                key: &source.key,
+                justification: (source.kind == "justification").then_some(source.value.as_str()),
+                location: &source.location,
+                effective: self.effective,
+                problem: source.problem.as_deref(),
+            }
+            .serialize(serializer),
+            None => Gke {
+                effective: self.effective,
+                sources: &self.sources,
+            }
+            .serialize(serializer),
+        }
+    }
 }
 
 /// One image of a workload and the policy's verdict on it.
@@ -226,6 +288,9 @@ pub enum PolicyDecision {
     Allow,
     Deny,
     DryrunDeny,
+    /// Cloud Run: a tag-only image under REQUIRE_ATTESTATION, or a platform policy, and no
+    /// certain denial (contract §12.3).
+    Unresolved,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -234,6 +299,11 @@ pub struct WorkloadReport {
     pub location: Location,
     pub api_version: String,
     pub kind: String,
+    /// `gke` or `cloudrun` (contract §12).
+    pub platform: crate::settings::platform::Platform,
+    /// Cloud Run only: `enforced`, `off` or `platform-policy` (contract §12.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binauthz: Option<&'static str>,
     /// The route from the object to this pod template (`spec.template`; empty for a Pod;
     /// `detected` for a kind binauthz-lint does not know).
     pub route: String,
@@ -248,7 +318,9 @@ pub struct WorkloadReport {
     pub rendered_from: Option<String>,
     pub policy_decision: PolicyDecision,
     pub breakglass: Option<Breakglass>,
-    pub admitted: bool,
+    /// `None` (JSON null) for a Cloud Run workload whose verdict is unresolved under an
+    /// enforced rule: neither admitted nor denied (contract §12.3).
+    pub admitted: Option<bool>,
     pub images: Vec<ImageReport>,
     /// Continuous validation (contract §15): one entry per platform policy of the scope;
     /// absent without platform policies.
@@ -271,6 +343,32 @@ pub struct WorkloadReport {
     /// The GCP project of the policy that evaluated it (audit events' `project_id`).
     #[serde(skip)]
     pub project: Option<String>,
+    /// Cloud Run: "Cloud Run service" / "Cloud Run job" and the region, for outputs and
+    /// audit events.
+    #[serde(skip)]
+    pub cloud_run: Option<CloudRunInfo>,
+}
+
+/// What outputs and audit events need to know of a Cloud Run object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloudRunInfo {
+    pub resource: crate::extract::cloudrun::Resource,
+    pub region: Option<String>,
+}
+
+impl WorkloadReport {
+    /// `Deployment` / `Cloud Run service`, as outputs name the object.
+    pub fn display_kind(&self) -> &str {
+        match &self.cloud_run {
+            Some(info) => info.resource.label(),
+            None => &self.kind,
+        }
+    }
+
+    /// The workload has an effective break-glass marker.
+    pub fn breakglass_effective(&self) -> bool {
+        self.breakglass.as_ref().is_some_and(|b| b.effective)
+    }
 }
 
 /// A workload's verdict under one platform policy (`workloads[].cv[]`).
@@ -307,6 +405,13 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// `summary.platforms`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Platforms {
+    pub gke: usize,
+    pub cloudrun: usize,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FindingCounts {
     pub error: usize,
@@ -326,6 +431,10 @@ pub struct Summary {
     pub denied: usize,
     pub dryrun_denied: usize,
     pub breakglass: usize,
+    /// Cloud Run workloads whose verdict this scan cannot take (contract §12.3).
+    pub unresolved: usize,
+    /// Workloads per platform (contract §17).
+    pub platforms: Platforms,
     pub findings: FindingCounts,
     /// The config file used (contract §5); absent without one, so that output without a
     /// config stays as it was.
@@ -406,7 +515,15 @@ impl Report {
             .filter_map(|f| {
                 let suppression = f.suppression.as_ref()?;
                 let what = match &f.workload {
-                    Some(w) => format!("{} {} ({})", w.kind, w.name, w.namespace),
+                    Some(w) => match &w.justification {
+                        Some(text) => format!(
+                            "{} {} ({}), justification \"{text}\"",
+                            w.display_kind(),
+                            w.name,
+                            w.namespace
+                        ),
+                        None => format!("{} {} ({})", w.display_kind(), w.name, w.namespace),
+                    },
                     None => f.location.file.clone(),
                 };
                 Some(ApprovedUse {
@@ -449,8 +566,37 @@ impl Report {
         let s = &mut self.summary;
         s.workloads = self.workloads.len();
         s.images = self.workloads.iter().map(|w| w.images.len()).sum();
-        s.admitted = self.workloads.iter().filter(|w| w.admitted).count();
-        s.denied = s.workloads - s.admitted;
+        s.admitted = self
+            .workloads
+            .iter()
+            .filter(|w| w.admitted == Some(true))
+            .count();
+        s.denied = self
+            .workloads
+            .iter()
+            .filter(|w| w.admitted == Some(false))
+            .count();
+        s.unresolved = self
+            .workloads
+            .iter()
+            // A Cloud Run object whose Binary Authorization is off is deployed unchecked:
+            // admitted, not unresolved, whatever the policy would say.
+            .filter(|w| {
+                // An effective break-glass deploys it: admitted, not unresolved.
+                w.policy_decision == PolicyDecision::Unresolved
+                    && w.binauthz != Some("off")
+                    && !w.breakglass_effective()
+            })
+            .count();
+        let cloudrun = self
+            .workloads
+            .iter()
+            .filter(|w| w.platform == crate::settings::platform::Platform::CloudRun)
+            .count();
+        s.platforms = Platforms {
+            gke: s.workloads - cloudrun,
+            cloudrun,
+        };
         s.dryrun_denied = self
             .workloads
             .iter()
@@ -459,7 +605,7 @@ impl Report {
         s.breakglass = self
             .workloads
             .iter()
-            .filter(|w| w.breakglass.as_ref().is_some_and(|b| b.effective))
+            .filter(|w| w.breakglass_effective())
             .count();
         s.skipped_files = self.skipped.len();
         if s.cv_non_conformant.is_some() || s.cv_undecided.is_some() {

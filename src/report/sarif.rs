@@ -709,6 +709,11 @@ fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
         props.insert("cluster".to_string(), json!(scope.cluster));
     }
     if let Some(w) = workload {
+        // Contract §12: the platform the workload's images are checked on.
+        props.insert("platform".to_string(), json!(w.platform));
+        if let Some(binauthz) = w.binauthz {
+            props.insert("binauthz".to_string(), json!(binauthz));
+        }
         props.insert(
             "workload".to_string(),
             json!({

@@ -39,6 +39,8 @@ fn denied(line: u32) -> Finding {
         cluster: None,
         context: None,
         rendered_from: None,
+        kind_label: None,
+        justification: None,
     });
     f.container = Some("web".to_string());
     f.image = Some("nginx".to_string());

@@ -7,6 +7,7 @@
 
 use crate::policy::{PolicyDiagnostic, Severity, render_diagnostics};
 use crate::rules::Level;
+use crate::settings::platform::PlatformSetting;
 use crate::yaml::{self, Limits, NodeId, Span, Tree};
 use globset::{GlobBuilder, GlobMatcher};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -60,6 +61,8 @@ pub struct Context {
     /// `platformPolicies`: the platform policies bound to this context's cluster
     /// (contract §15); `None` inherits the top level's.
     pub platform_policies: Option<Vec<PathSetting>>,
+    /// `platform:` (contract §12): how its Knative Services are read.
+    pub platform: Option<PlatformSetting>,
     pub span: Span,
 }
 
@@ -220,6 +223,8 @@ pub struct Config {
     pub contexts: Vec<Context>,
     pub exceptions: Vec<Exception>,
     pub render: RenderSettings,
+    /// `platform:` (contract §12), for files no context covers and contexts without one.
+    pub platform: Option<PlatformSetting>,
 }
 
 /// A config that cannot be used (exit code 2), with every problem found.
@@ -341,6 +346,7 @@ impl Config {
                 contexts: parts.contexts,
                 exceptions: parts.exceptions,
                 render: parts.render,
+                platform: parts.platform,
             }),
             _ => Err(ConfigError {
                 diagnostics: diags,
@@ -466,6 +472,7 @@ struct Parts {
     contexts: Vec<Context>,
     exceptions: Vec<Exception>,
     render: RenderSettings,
+    platform: Option<PlatformSetting>,
 }
 
 struct Loader<'t> {
@@ -489,6 +496,7 @@ const TOP_KEYS: &[&str] = &[
     "contexts",
     "exceptions",
     "render",
+    "platform",
 ];
 const CONTEXT_KEYS: &[&str] = &[
     "name",
@@ -497,7 +505,9 @@ const CONTEXT_KEYS: &[&str] = &[
     "namespace",
     "policy",
     "platformPolicies",
+    "platform",
 ];
+const PLATFORMS: &[&str] = &["auto", "gke", "cloudrun"];
 const EXCEPTION_KEYS: &[&str] = &[
     "id", "rules", "match", "reason", "owner", "ticket", "expires",
 ];
@@ -731,6 +741,7 @@ impl<'t> Loader<'t> {
                 "attestations" => parts.attestations = self.path(value, key),
                 "namespace" => parts.namespace = self.namespace(value),
                 "failOn" => parts.fail_on = self.fail_on(value),
+                "platform" => parts.platform = self.platform(value),
                 "exclude" => {
                     let patterns = self.strings(value, key);
                     let mut builder = GitignoreBuilder::new(self.dir);
@@ -831,6 +842,25 @@ impl<'t> Loader<'t> {
         Some(ns)
     }
 
+    fn platform(&mut self, node: NodeId) -> Option<PlatformSetting> {
+        let value = self.string(node, "platform")?;
+        let parsed = PlatformSetting::parse(&value);
+        if parsed.is_none() {
+            let span = self.tree.span(node);
+            let help = crate::policy::suggest(&value, PLATFORMS.iter().copied());
+            let d = self.error(
+                span,
+                format!(
+                    "`platform` must be one of {}, not `{value}`",
+                    PLATFORMS.join(", ")
+                ),
+                "unknown platform",
+            );
+            d.help = help.map(|s| format!("did you mean `{s}`?"));
+        }
+        parsed
+    }
+
     fn fail_on(&mut self, node: NodeId) -> Option<FailOn> {
         let value = self.string(node, "failOn")?;
         let parsed = match value.as_str() {
@@ -920,6 +950,7 @@ impl<'t> Loader<'t> {
                 namespace: None,
                 policy: None,
                 platform_policies: None,
+                platform: None,
                 span,
             };
             let mut has_paths = false;
@@ -964,6 +995,7 @@ impl<'t> Loader<'t> {
                     "platformPolicies" => {
                         context.platform_policies = Some(self.paths(value, "platformPolicies"));
                     }
+                    "platform" => context.platform = self.platform(value),
                     _ => {}
                 }
             }

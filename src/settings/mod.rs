@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod exceptions;
+pub mod platform;
 pub mod scope;
 
 use crate::yaml::Limits;
@@ -20,6 +21,11 @@ pub struct ScanSettings {
     pub max_file_size: u64,
     /// `--lenient-breakglass`: the legacy annotation counts by presence alone (spec A2).
     pub lenient_breakglass: bool,
+    /// The config's `platform:` (contract §12): how a Knative `Service` is read.
+    pub platform: platform::PlatformSetting,
+    /// Display paths of the `--terraform-plan` files: read as plan JSON, for their Cloud Run
+    /// resources.
+    pub terraform_plans: Vec<String>,
 }
 
 impl Default for ScanSettings {
@@ -30,6 +36,8 @@ impl Default for ScanSettings {
             limits: Limits::default(),
             max_file_size: 32 * 1024 * 1024,
             lenient_breakglass: false,
+            platform: platform::PlatformSetting::Auto,
+            terraform_plans: Vec::new(),
         }
     }
 }

@@ -91,11 +91,17 @@ impl<'p, 'c> Scopes<'p, 'c> {
 
 fn stamp_workload(w: &mut WorkloadReport, index: usize, scope: &Scope<'_>, with_config: bool) {
     w.scope_index = index;
-    w.cluster.clone_from(&scope.settings.cluster);
+    // Cloud Run has no cluster: a context's cluster does not apply to it (contract §12.2).
+    let cluster = scope
+        .settings
+        .cluster
+        .clone()
+        .filter(|_| w.platform == crate::settings::platform::Platform::Gke);
+    w.cluster.clone_from(&cluster);
     if with_config {
         w.scope = Some(ScopeInfo {
             context: scope.context.clone(),
-            cluster: scope.settings.cluster.clone(),
+            cluster,
             policy: scope.policy_display.clone(),
         });
     }
