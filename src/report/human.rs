@@ -269,7 +269,7 @@ fn summary_line(report: &Report, paint: &Paint) -> String {
         s.admitted,
         admitted_parts(s),
         s.denied,
-        format!("{cloud_run}{cv}"),
+        cloud_run + &cv,
         plural(s.images, "image"),
         findings,
         baseline
