@@ -48,6 +48,10 @@ ROUTES = {
     ("argoproj.io", "Experiment"): [(["spec", "templates", "[]", "template"], T)],
     **{("argoproj.io", k): [(["spec", "metrics", "[]", "provider", "job", "spec", "template"], T)]
        for k in ("AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun")},
+    # Cloud Run (contract §12): a `gcloud run jobs replace` Job and Config Connector's kinds.
+    ("run.googleapis.com", "Job"): [(["spec", "template", "spec", "template"], T)],
+    ("run.cnrm.cloud.google.com", "RunService"): [(["spec", "template"], ["containers"])],
+    ("run.cnrm.cloud.google.com", "RunJob"): [(["spec", "template", "template"], ["containers"])],
     ("serving.knative.dev", "Service"): [(ST, T)],
     ("serving.knative.dev", "Configuration"): [(ST, T)],
     ("serving.knative.dev", "Revision"): [(["spec"], "podspec")],
