@@ -27,6 +27,23 @@ fn read_candidate(
             Some(t) => Ok(t.to_string()),
             None => Err(FileResult::skipped(display, "unreadable")),
         },
+        // A `.tf` file matters only for its Cloud Run resources (contract §12 item 6): one
+        // that is not readable text is not counted, as a `.tf` file without them is not; a
+        // too-large one is still reported (it may hide a service).
+        Candidate::Read { path, .. }
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tf")) =>
+        {
+            match read_file(path, max_file_size) {
+                Ok(t) => Ok(t),
+                Err(reason @ "too-large") => Err(FileResult::skipped(display, reason)),
+                Err(_) => Err(FileResult::skipped(
+                    display,
+                    discover::TERRAFORM_WITHOUT_CLOUD_RUN,
+                )),
+            }
+        }
         Candidate::Read { path, .. } => match read_file(path, max_file_size) {
             Ok(t) if t.contains("{{") => match discover::helm_chart_depth(path) {
                 Some(depth) => Err(FileResult::helm_template(display, depth)),
