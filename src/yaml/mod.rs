@@ -321,6 +321,52 @@ impl<'a> Tree<'a> {
     }
 }
 
+/// Builds a one-document tree node by node, for inputs that are not YAML text but are
+/// validated as a policy document all the same (Terraform, Config Connector `spec`): every
+/// node keeps the span of the value it came from in its own source file, so diagnostics
+/// point there. Strings should be `DoubleQuoted` (always strings), numbers, booleans and
+/// null `Plain` (resolved like YAML).
+#[derive(Debug, Default)]
+pub struct TreeBuilder {
+    tree: Tree<'static>,
+}
+
+impl TreeBuilder {
+    fn push(&mut self, value: Value<'static>, span: Span) -> NodeId {
+        let id = NodeId::try_from(self.tree.nodes.len()).unwrap_or(NodeId::MAX);
+        self.tree.nodes.push(Node { value, span });
+        id
+    }
+
+    pub fn scalar(&mut self, text: impl Into<String>, style: Style, span: Span) -> NodeId {
+        self.push(
+            Value::Scalar {
+                text: Cow::Owned(text.into()),
+                style,
+                tag: None,
+            },
+            span,
+        )
+    }
+
+    pub fn seq(&mut self, items: Vec<NodeId>, span: Span) -> NodeId {
+        self.push(Value::Seq(items), span)
+    }
+
+    pub fn map(&mut self, entries: Vec<(NodeId, NodeId)>, span: Span) -> NodeId {
+        self.push(Value::Map(entries), span)
+    }
+
+    /// The tree with `root` as its only document.
+    pub fn finish(mut self, root: NodeId) -> Tree<'static> {
+        self.tree.documents.push(Document {
+            index: 0,
+            root: Some(root),
+        });
+        self.tree
+    }
+}
+
 /// Where a slice handed to the parser starts in the file, so that positions stay those of
 /// the file: lines before it, and columns before it on its first line.
 #[derive(Clone, Copy, Debug, Default)]
