@@ -82,6 +82,8 @@ pub(super) struct Parts {
     pub(super) specific: Vec<AdmissionRule>,
     /// The project of `name: projects/PROJECT/policy`, when the export has it.
     pub(super) project: Option<String>,
+    /// `description`, kept for `policy show`.
+    pub(super) description: Option<String>,
 }
 
 pub(super) struct Loader<'t> {
@@ -95,8 +97,16 @@ pub(super) struct Loader<'t> {
 /// every diagnostic, sorted.
 fn run_loader(text: &str, display: &str, mode: Mode) -> (Option<Parts>, Vec<PolicyDiagnostic>) {
     let tree = yaml::parse(text, &Limits::default());
+    run_loader_tree(&tree, display, mode)
+}
+
+fn run_loader_tree(
+    tree: &Tree,
+    display: &str,
+    mode: Mode,
+) -> (Option<Parts>, Vec<PolicyDiagnostic>) {
     let mut loader = Loader {
-        tree: &tree,
+        tree,
         file: display,
         mode,
         diags: Vec::new(),
@@ -108,23 +118,31 @@ fn run_loader(text: &str, display: &str, mode: Mode) -> (Option<Parts>, Vec<Poli
 }
 
 pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, PolicyError> {
-    let (parts, diags) = run_loader(text, display, Mode::Project);
+    let tree = yaml::parse(text, &Limits::default());
+    load_policy_tree(&tree, text, display)
+}
+
+/// Validate a policy tree: parsed from the gcloud format, or mapped from another source
+/// with spans into `display` (whose text is `text`).
+pub(super) fn load_policy_tree(
+    tree: &Tree,
+    text: &str,
+    display: &str,
+) -> Result<LoadedPolicy, PolicyError> {
+    let (parts, diags) = run_loader_tree(tree, display, Mode::Project);
+    let fail = |diags: Vec<PolicyDiagnostic>| PolicyError {
+        diagnostics: diags,
+        source_text: text.to_string(),
+        other_texts: Vec::new(),
+    };
     let parts = match parts {
         Some(parts) if !diags.iter().any(|d| d.severity == Severity::Error) => parts,
-        _ => {
-            return Err(PolicyError {
-                diagnostics: diags,
-                source_text: text.to_string(),
-            });
-        }
+        _ => return Err(fail(diags)),
     };
     let Some(default_rule) = parts.default_rule else {
         // `load` reports a missing default rule as an error, so this is unreachable; keep a
         // typed failure rather than a panic.
-        return Err(PolicyError {
-            diagnostics: diags,
-            source_text: text.to_string(),
-        });
+        return Err(fail(diags));
     };
     let mut policy = Policy::from_parts(
         display.to_string(),
@@ -135,10 +153,12 @@ pub(super) fn load_policy(text: &str, display: &str) -> Result<LoadedPolicy, Pol
         parts.specific,
     );
     policy.project = parts.project;
+    policy.description = parts.description;
     Ok(LoadedPolicy {
         policy,
         diagnostics: diags,
         source_text: text.to_string(),
+        attestors: Default::default(),
     })
 }
 
@@ -151,6 +171,7 @@ pub(super) fn load_system_policy(text: &str, display: &str) -> Result<SystemPoli
         _ => Err(PolicyError {
             diagnostics: diags,
             source_text: text.to_string(),
+            other_texts: Vec::new(),
         }),
     }
 }
@@ -214,6 +235,7 @@ impl<'t> Loader<'t> {
                 default_rule: None,
                 specific: Vec::new(),
                 project: None,
+                description: None,
             });
         };
         for dup in &self.tree.duplicates {
@@ -260,6 +282,7 @@ impl<'t> Loader<'t> {
             default_rule: None,
             specific: Vec::new(),
             project: None,
+            description: None,
         };
         let mut default_seen = false;
         let mut nonempty_maps: Vec<(RuleKind, Span)> = Vec::new();
@@ -274,6 +297,8 @@ impl<'t> Loader<'t> {
                     let value = self.string_value(key, key_span, v);
                     if key == "name" {
                         parts.project = value.and_then(project_of_name);
+                    } else if key == "description" {
+                        parts.description = value.map(str::to_string);
                     }
                 }
                 "globalPolicyEvaluationMode" => {
