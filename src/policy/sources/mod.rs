@@ -297,11 +297,20 @@ pub fn detect(text: &str, display: &str) -> SourceKind {
     if name.ends_with(".tf") {
         return SourceKind::Terraform;
     }
+    // HCL top-level blocks never start a line of a YAML or JSON policy.
+    let hcl = text.lines().any(|line| {
+        ["resource", "variable", "data", "module", "locals", "terraform", "provider"]
+            .iter()
+            .any(|block| {
+                line.strip_prefix(block)
+                    .is_some_and(|rest| rest.trim_start().starts_with(['"', '{']))
+            })
+    });
+    if hcl {
+        return SourceKind::Terraform;
+    }
     let tree = yaml::parse(text, &Limits::default());
     if tree.error.is_some() {
-        if text.contains("resource \"") {
-            return SourceKind::Terraform;
-        }
         return SourceKind::Gcloud;
     }
     if crate::inputs::terraform::is_plan_json(&tree) {
