@@ -16,7 +16,9 @@ use std::path::Path;
 /// `policy OLD NEW` input: a file, else `REV:path` read from git objects.
 fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, Fatal> {
     let file = Path::new(spec);
-    let (display, loaded) = if file.is_file() {
+    // A file or folder of any policy source, optionally `#ADDRESS` (contract §13).
+    let source = policy::SourceSpec::parse(file, spec, Path::exists);
+    let (display, loaded) = if source.path.exists() {
         let display = discover::display_path(file, cwd);
         let loaded = policy::load_policy_file(file, &display);
         (display, loaded)

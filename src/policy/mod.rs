@@ -507,8 +507,6 @@ pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, PolicyErro
 
 /// When a file given as the policy is a Kubernetes manifest (top-level `apiVersion` and
 /// `kind`), the hint to add to "invalid policy": manifests are scanned, not loaded as policy.
-/// A Config Connector `BinaryAuthorizationPolicy` gets its own hint (its `spec` is close to,
-/// but not, the export format).
 pub fn manifest_hint(text: &str) -> Option<String> {
     let top_level = |key: &str| {
         text.lines().find_map(|line| {
@@ -524,10 +522,10 @@ pub fn manifest_hint(text: &str) -> Option<String> {
     };
     let kind = top_level("kind")?;
     top_level("apiVersion")?;
-    if kind == "BinaryAuthorizationPolicy" {
-        return Some(
-            "this is a Config Connector `BinaryAuthorizationPolicy` resource: pass the policy as `gcloud container binauthz policy export` prints it".to_string(),
-        );
+    // Config Connector policies and attestors are policy sources (contract §13): their
+    // errors need no hint.
+    if kind.starts_with("BinaryAuthorization") {
+        return None;
     }
     Some(format!(
         "this looks like a Kubernetes manifest (`kind: {kind}`), not a Binary Authorization policy: give manifests as paths to scan, and `--policy` the output of `gcloud container binauthz policy export`"

@@ -153,10 +153,11 @@ fn inline(value: &Value) -> String {
 fn scalar(s: &str) -> String {
     let safe = !s.is_empty()
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:@*+".contains(c))
-        && !s.starts_with(['*', '-', ':', '@', '.'])
-        && !s.ends_with(':')
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@*+ ,()".contains(c))
+        && !s.starts_with(['*', '-', ':', '@', '.', ' '])
+        && !s.ends_with([':', ' '])
         && !s.contains(": ")
+        && !s.contains(" #")
         && crate::yaml::resolve_plain(s) == crate::yaml::ScalarKind::Str;
     if safe {
         s.to_string()

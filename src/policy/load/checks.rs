@@ -33,13 +33,13 @@ pub(super) fn is_plain_timestamp(tree: &Tree, node: NodeId) -> bool {
 }
 
 /// True for a scalar that gcloud reads as a string.
-pub(super) fn is_string(tree: &Tree, node: NodeId) -> bool {
+pub(in crate::policy) fn is_string(tree: &Tree, node: NodeId) -> bool {
     tree.string(node).is_some() && !is_plain_timestamp(tree, node)
 }
 
 /// A span that is never empty when a better one exists: null values have zero width, so
 /// point at their key instead.
-pub(super) fn value_or_key(tree: &Tree, key: Span, value: NodeId) -> Span {
+pub(in crate::policy) fn value_or_key(tree: &Tree, key: Span, value: NodeId) -> Span {
     let span = tree.span(value);
     if span.start == span.end || tree.is_null(value) {
         key
@@ -166,7 +166,7 @@ pub(super) fn cluster_key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// Why a service-account key is not `NAMESPACE:NAME`.
-pub(super) fn service_account_key_problem(key: &str) -> Option<&'static str> {
+pub(in crate::policy) fn service_account_key_problem(key: &str) -> Option<&'static str> {
     if key.contains(|c: char| c.is_whitespace() || c == '/') {
         return Some("it contains whitespace or `/`");
     }
@@ -180,7 +180,7 @@ pub(super) fn service_account_key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// A Kubernetes namespace name (DNS-1123 label), spec A17.
-pub(super) fn is_dns_label(key: &str) -> bool {
+pub(in crate::policy) fn is_dns_label(key: &str) -> bool {
     let b = key.as_bytes();
     !b.is_empty()
         && b.len() <= 63

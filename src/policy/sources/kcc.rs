@@ -61,6 +61,49 @@ struct KccAttestor {
     root: NodeId,
 }
 
+fn kcc_attestors(tree: &Tree, roots: &[NodeId]) -> Vec<KccAttestor> {
+    roots
+        .iter()
+        .filter(|r| kind_of(tree, **r) == Some("BinaryAuthorizationAttestor"))
+        .filter_map(|r| {
+            let object = metadata_name(tree, *r)?.to_string();
+            let spec_node = tree.get(*r, "spec");
+            let resource_id = spec_node
+                .and_then(|s| tree.get(s, "resourceID"))
+                .and_then(|n| tree.string(n))
+                .unwrap_or(&object)
+                .to_string();
+            let full_name = spec_node
+                .and_then(|s| project_of(tree, s))
+                .map(|(p, _)| format!("projects/{p}/attestors/{resource_id}"));
+            Some(KccAttestor {
+                object,
+                full_name,
+                root: *r,
+            })
+        })
+        .collect()
+}
+
+/// The `BinaryAuthorizationAttestor`s of a file (for `--attestors`).
+pub(super) fn text_attestors(text: &str, display: &str) -> Result<AttestorDefinitions, String> {
+    let tree = yaml::parse(text, &Limits::default());
+    if let Some(err) = &tree.error {
+        return Err(format!(
+            "{display}:{}:{}: not valid YAML: {}",
+            err.pos.line, err.pos.column, err.message
+        ));
+    }
+    let roots: Vec<NodeId> = tree.documents.iter().filter_map(|d| d.root).collect();
+    let mut defs = AttestorDefinitions::default();
+    for a in kcc_attestors(&tree, &roots) {
+        if let Some(draft) = attestor_draft(&tree, &a) {
+            defs.push(display, draft);
+        }
+    }
+    Ok(defs)
+}
+
 pub(super) fn from_text(text: &str, spec: &SourceSpec) -> Result<Mapped, Failed> {
     let tree = yaml::parse(text, &Limits::default());
     let file = spec.display.as_str();
@@ -77,27 +120,7 @@ pub(super) fn from_text(text: &str, spec: &SourceSpec) -> Result<Mapped, Failed>
         ));
     }
     let roots: Vec<NodeId> = tree.documents.iter().filter_map(|d| d.root).collect();
-    let attestors: Vec<KccAttestor> = roots
-        .iter()
-        .filter(|r| kind_of(&tree, **r) == Some("BinaryAuthorizationAttestor"))
-        .filter_map(|r| {
-            let object = metadata_name(&tree, *r)?.to_string();
-            let spec_node = tree.get(*r, "spec");
-            let resource_id = spec_node
-                .and_then(|s| tree.get(s, "resourceID"))
-                .and_then(|n| tree.string(n))
-                .unwrap_or(&object)
-                .to_string();
-            let full_name = spec_node
-                .and_then(|s| project_of(&tree, s))
-                .map(|(p, _)| format!("projects/{p}/attestors/{resource_id}"));
-            Some(KccAttestor {
-                object,
-                full_name,
-                root: *r,
-            })
-        })
-        .collect();
+    let attestors = kcc_attestors(&tree, &roots);
     let policies: Vec<(String, NodeId)> = roots
         .iter()
         .filter(|r| kind_of(&tree, **r) == Some("BinaryAuthorizationPolicy"))

@@ -251,6 +251,42 @@ pub fn load(spec: &SourceSpec, files: &dyn SourceFiles) -> Result<LoadedPolicy, 
     load_text(&text, spec)
 }
 
+/// The attestors a Terraform configuration, plan or Config Connector file defines (for
+/// `--attestors` and config `attestors:`); `Ok(None)` for gcloud attestor files and folders
+/// without `.tf` files, which the attestation module reads itself.
+pub fn attestor_definitions(
+    path: &Path,
+    display: &str,
+    files: &dyn SourceFiles,
+) -> Result<Option<AttestorDefinitions>, String> {
+    if let Some(tf) = files.tf_files(path)? {
+        if tf.is_empty() {
+            return Ok(None);
+        }
+        let mut texts = Vec::new();
+        for file in tf {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let text = files.read(&file)?.unwrap_or_default();
+            texts.push((format!("{}/{name}", display.trim_end_matches('/')), text));
+        }
+        return terraform::config_attestors(texts).map(Some);
+    }
+    let Some(text) = files.read(path)? else {
+        return Ok(None);
+    };
+    match detect(&text, display) {
+        SourceKind::Terraform => {
+            terraform::config_attestors(vec![(display.to_string(), text)]).map(Some)
+        }
+        SourceKind::TerraformPlan => terraform::plan_attestors(&text, display).map(Some),
+        SourceKind::ConfigConnector => kcc::text_attestors(&text, display).map(Some),
+        SourceKind::Gcloud => Ok(None),
+    }
+}
+
 /// Load a single-file source from its text (a `.tf` file is recognised by its name).
 pub fn load_text(text: &str, spec: &SourceSpec) -> Result<LoadedPolicy, PolicyError> {
     let kind = detect(text, &spec.display);
@@ -299,12 +335,20 @@ pub fn detect(text: &str, display: &str) -> SourceKind {
     }
     // HCL top-level blocks never start a line of a YAML or JSON policy.
     let hcl = text.lines().any(|line| {
-        ["resource", "variable", "data", "module", "locals", "terraform", "provider"]
-            .iter()
-            .any(|block| {
-                line.strip_prefix(block)
-                    .is_some_and(|rest| rest.trim_start().starts_with(['"', '{']))
-            })
+        [
+            "resource",
+            "variable",
+            "data",
+            "module",
+            "locals",
+            "terraform",
+            "provider",
+        ]
+        .iter()
+        .any(|block| {
+            line.strip_prefix(block)
+                .is_some_and(|rest| rest.trim_start().starts_with(['"', '{']))
+        })
     });
     if hcl {
         return SourceKind::Terraform;

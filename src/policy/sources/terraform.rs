@@ -98,6 +98,43 @@ pub(super) fn from_plan(text: &str, spec: &SourceSpec) -> Result<Mapped, Failed>
     map(&Origin::Plan(&plan), spec)
 }
 
+/// The attestors of a configuration (for `--attestors`); `Err` at a syntax error.
+pub(super) fn config_attestors(
+    texts: Vec<(String, String)>,
+) -> Result<AttestorDefinitions, String> {
+    let files = texts
+        .into_iter()
+        .map(|(display, text)| SourceFile { display, text })
+        .collect();
+    let module = terraform::parse_module(files);
+    if let Some(e) = module.errors.first() {
+        let file = module
+            .files
+            .get(e.loc.file)
+            .map_or("", |f| f.display.as_str());
+        return Err(format!(
+            "{file}:{}:{}: {}",
+            e.loc.span.start.line, e.loc.span.start.column, e.message
+        ));
+    }
+    Ok(attestors(&Origin::Config(&module)))
+}
+
+/// The attestors of a plan (for `--attestors`).
+pub(super) fn plan_attestors(text: &str, display: &str) -> Result<AttestorDefinitions, String> {
+    let plan = terraform::parse_plan(SourceFile {
+        display: display.to_string(),
+        text: text.to_string(),
+    })
+    .map_err(|e| {
+        format!(
+            "{display}:{}:{}: {}",
+            e.loc.span.start.line, e.loc.span.start.column, e.message
+        )
+    })?;
+    Ok(attestors(&Origin::Plan(&plan)))
+}
+
 fn texts_of(files: &[SourceFile]) -> Vec<(String, String)> {
     files
         .iter()
