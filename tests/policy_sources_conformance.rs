@@ -227,3 +227,41 @@ fn same_policy_same_verdicts_on_the_shared_corpus() {
     }
     assert_eq!(assert_same_verdicts(&corpus), 9);
 }
+
+/// Hostile or broken sources are errors, never panics: every prefix of each fixture (cut
+/// anywhere, also inside a UTF-8 character's neighbourhood) and deep nesting.
+#[test]
+fn truncated_and_nested_sources_never_panic() {
+    let dir = common::fixture("testdata/policy-sources/same");
+    let fixtures = [
+        ("terraform/main.tf", "main.tf"),
+        ("plan.json", "plan.json"),
+        ("kcc.yaml", "kcc.yaml"),
+    ];
+    for (file, display) in fixtures {
+        let text = std::fs::read_to_string(dir.join(file)).expect("fixture");
+        let mut cuts = 0;
+        for end in (0..text.len()).step_by(7) {
+            let Some(prefix) = text.get(..end) else {
+                continue;
+            };
+            let _ = binauthz_lint::policy::load_policy_str(prefix, display);
+            cuts += 1;
+        }
+        assert!(cuts > 50, "{file}: only {cuts} prefixes");
+    }
+    let deep_hcl = format!(
+        "resource \"google_binary_authorization_policy\" \"p\" {{\n  description = {}1{}\n}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(binauthz_lint::policy::load_policy_str(&deep_hcl, "deep.tf").is_err());
+    let deep_template = format!("resource \"t\" \"n\" {{\n  a = \"{}\"\n}}\n", "${".repeat(50_000));
+    assert!(binauthz_lint::policy::load_policy_str(&deep_template, "t.tf").is_err());
+    let deep_json = format!(
+        "{{\"format_version\": \"1\", \"planned_values\": {}1{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(binauthz_lint::policy::load_policy_str(&deep_json, "plan.json").is_err());
+}
