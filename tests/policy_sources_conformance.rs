@@ -256,7 +256,10 @@ fn truncated_and_nested_sources_never_panic() {
         "]".repeat(100_000)
     );
     assert!(binauthz_lint::policy::load_policy_str(&deep_hcl, "deep.tf").is_err());
-    let deep_template = format!("resource \"t\" \"n\" {{\n  a = \"{}\"\n}}\n", "${".repeat(50_000));
+    let deep_template = format!(
+        "resource \"t\" \"n\" {{\n  a = \"{}\"\n}}\n",
+        "${".repeat(50_000)
+    );
     assert!(binauthz_lint::policy::load_policy_str(&deep_template, "t.tf").is_err());
     let deep_json = format!(
         "{{\"format_version\": \"1\", \"planned_values\": {}1{}}}",

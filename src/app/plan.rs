@@ -160,12 +160,20 @@ impl Plan {
             .unwrap_or_default()
     }
 
-    /// Every explicit policy's display and text (to tell whether a change touched one).
-    pub fn policy_texts(&self) -> Vec<(&str, &str)> {
+    /// Every explicit policy's display, text and rules in the export shape (to tell whether
+    /// a change touched one: a Terraform folder's policy also changes with a variable's
+    /// default in another file).
+    pub fn policy_texts(&self) -> Vec<(&str, &str, String)> {
         self.policies
             .iter()
             .filter(|p| p.explicit)
-            .map(|p| (p.display.as_str(), p.text.as_str()))
+            .map(|p| {
+                (
+                    p.display.as_str(),
+                    p.text.as_str(),
+                    policy::show::render_json(&p.policy),
+                )
+            })
             .collect()
     }
 }
