@@ -230,7 +230,7 @@ pub fn load(spec: &SourceSpec, files: &dyn SourceFiles) -> Result<LoadedPolicy, 
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let file_display = format!("{}/{name}", display.trim_end_matches('/'));
+            let file_display = join_display(display, &name);
             let text = files
                 .read(&path)
                 .map_err(|e| fail(format!("cannot read {file_display}: {e}")))?
@@ -270,7 +270,7 @@ pub fn attestor_definitions(
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
             let text = files.read(&file)?.unwrap_or_default();
-            texts.push((format!("{}/{name}", display.trim_end_matches('/')), text));
+            texts.push((join_display(display, &name), text));
         }
         return terraform::config_attestors(texts).map(Some);
     }
@@ -501,6 +501,14 @@ fn select<'c, T>(
                 ),
             )),
         },
+    }
+}
+
+/// A file of a folder source as displayed: `infra/main.tf`, or `main.tf` for `.`.
+fn join_display(dir: &str, name: &str) -> String {
+    match dir.trim_end_matches('/') {
+        "" | "." => name.to_string(),
+        dir => format!("{dir}/{name}"),
     }
 }
 
