@@ -183,9 +183,11 @@ pub(super) fn load_one_policy(
     cwd: &Path,
     side: Side<'_>,
     color: bool,
+    attestor_files: &[(String, String)],
 ) -> Result<PolicyInput, Fatal> {
     let display = discover::display_path(path, cwd);
-    let spec = policy::SourceSpec::parse(path, &display, Path::exists);
+    let mut spec = policy::SourceSpec::parse(path, &display, Path::exists);
+    spec.attestor_files = attestor_files.to_vec();
     let loaded = match side {
         // A folder of `.tf` files at the base commit: read from git objects like every
         // other file of that side.
@@ -194,7 +196,7 @@ pub(super) fn load_one_policy(
         }
         _ => match side.base_text(&spec.path, cwd)? {
             Some(text) => policy::sources::load_text(&text, &spec),
-            None => policy::load_policy_file(path, &display),
+            None => policy::sources::load(&spec, &policy::sources::WorkTree),
         },
     };
     let path = spec.path.as_path();
@@ -342,6 +344,20 @@ pub(super) fn build_plan_with(
         None => None,
         Some(path) => Some(load_attestors(&path, cwd)?),
     };
+    // A Config Connector attestor file also names the attestors KCC policies reference.
+    let kcc_attestor_files: Vec<(String, String)> = args
+        .attestors
+        .clone()
+        .or_else(|| from_config(|c| c.attestors.as_ref()))
+        .filter(|p| p.is_file())
+        .and_then(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let display = discover::display_path(&p, cwd);
+            (policy::sources::detect(&text, &display) == policy::SourceKind::ConfigConnector)
+                .then_some((display, text))
+        })
+        .into_iter()
+        .collect();
     let attestations = match args
         .attestations
         .clone()
@@ -471,7 +487,9 @@ pub(super) fn build_plan_with(
                         explicit: false,
                         attestors: Default::default(),
                     },
-                    (Some(path), None) => load_one_policy(path, cwd, side, color)?,
+                    (Some(path), None) => {
+                        load_one_policy(path, cwd, side, color, &kcc_attestor_files)?
+                    }
                 };
                 if let Some(sp) = &system_policy {
                     input.policy = input.policy.with_system_policy(sp.clone());

@@ -120,7 +120,26 @@ pub(super) fn from_text(text: &str, spec: &SourceSpec) -> Result<Mapped, Failed>
         ));
     }
     let roots: Vec<NodeId> = tree.documents.iter().filter_map(|d| d.root).collect();
-    let attestors = kcc_attestors(&tree, &roots);
+    let mut attestors = kcc_attestors(&tree, &roots);
+    // Attestors of the run's `--attestors` / `attestors:` file: after the file's own.
+    let extra: Vec<Tree> = spec
+        .attestor_files
+        .iter()
+        .map(|(_, t)| yaml::parse(t, &Limits::default()))
+        .collect();
+    for other in &extra {
+        let other_roots: Vec<NodeId> = other.documents.iter().filter_map(|d| d.root).collect();
+        for a in kcc_attestors(other, &other_roots) {
+            if !attestors.iter().any(|own| own.object == a.object) {
+                attestors.push(KccAttestor {
+                    object: a.object,
+                    full_name: a.full_name,
+                    // Not defined here: `attestor_draft` must not read it from this tree.
+                    root: NodeId::MAX,
+                });
+            }
+        }
+    }
     let policies: Vec<(String, NodeId)> = roots
         .iter()
         .filter(|r| kind_of(&tree, **r) == Some("BinaryAuthorizationPolicy"))
@@ -252,6 +271,9 @@ fn rule(
 }
 
 fn attestor_draft(tree: &Tree, a: &KccAttestor) -> Option<AttestorDraft> {
+    if a.root == NodeId::MAX {
+        return None;
+    }
     let name = a.full_name.clone()?;
     let spec = tree.get(a.root, "spec")?;
     let note = tree.get(spec, "userOwnedDrydockNote")?;

@@ -70,6 +70,10 @@ pub struct SourceSpec {
     /// The path as displayed (relative to the current directory when under it).
     pub display: String,
     pub address: Option<String>,
+    /// `(display, text)` of the run's attestor file when it holds Config Connector
+    /// `BinaryAuthorizationAttestor`s (`--attestors` / config `attestors:`): a KCC policy's
+    /// `requireAttestationsBy: [{name}]` is resolved through them too (contract §13 item 4).
+    pub attestor_files: Vec<(String, String)>,
 }
 
 impl SourceSpec {
@@ -88,12 +92,14 @@ impl SourceSpec {
                 path: PathBuf::from(path),
                 display,
                 address: (!address.is_empty()).then(|| address.to_string()),
+                attestor_files: Vec::new(),
             };
         }
         SourceSpec {
             path: given.to_path_buf(),
             display: display.to_string(),
             address: None,
+            attestor_files: Vec::new(),
         }
     }
 
