@@ -422,7 +422,7 @@ const TERRAFORM_NAMES: &[(&str, &str)] = &[
 
 /// The loader speaks gcloud: for other sources, name the refuser correctly and (Terraform)
 /// the arguments as the user wrote them.
-fn reword(d: &mut PolicyDiagnostic, kind: SourceKind) {
+pub(crate) fn reword(d: &mut PolicyDiagnostic, kind: SourceKind) {
     if kind == SourceKind::Gcloud {
         return;
     }
