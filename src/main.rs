@@ -24,6 +24,12 @@ fn main() -> ExitCode {
             let verdict = app::validate_policy(&file, env.color(color, env.stdout_is_terminal));
             print_text(&mut out, &verdict.stdout).map(|()| verdict.code)
         }
+        Command::Policy(PolicyCommand::Show {
+            source,
+            format,
+            color,
+        }) => app::show_policy(&source, format, env.stderr_color(color))
+            .and_then(|verdict| print_text(&mut out, &verdict.stdout).map(|()| verdict.code)),
         Command::Config(ConfigCommand::Validate { file, color }) => {
             let color = env.color(color, env.stdout_is_terminal);
             app::validate_config(file.as_deref(), color)

@@ -206,6 +206,11 @@ pub const RULES: &[RuleMeta] = &[
         "An unresolved template placeholder in the policy (`${VAR}`, `$VAR`, `YOUR_PROJECT_ID`, `<...>`)"
     ),
     rule!(
+        "policy-unresolved",
+        Level::Error,
+        "A Terraform or plan value that decides verdicts is not a literal (or unknown until apply); nothing is guessed"
+    ),
+    rule!(
         "policy-unused-pattern",
         Level::Note,
         "An allowlist pattern that matches none of the scanned images"

@@ -46,7 +46,8 @@ fn the_built_in_allow_all_policy_is_named_when_it_decides() {
         &["scan", "--no-config", "--format", "json", "pod.yaml"],
     );
     assert!(
-        json.contains("\"source\": \"<built-in default>\""),
+        // Contract §13: `policy.source` is `{kind, file, address}`.
+        json.contains("\"source\": {\n      \"kind\": \"gcloud\",\n      \"file\": \"<built-in default>\",\n      \"address\": null\n    }"),
         "{json}"
     );
     let summary = root.join("summary.md");

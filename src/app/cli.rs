@@ -93,9 +93,27 @@ pub enum PolicyCommand {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Print a policy from any source (gcloud export, Terraform configuration or plan
+    /// JSON, Config Connector) as `gcloud container binauthz policy export` prints it.
+    Show {
+        /// The policy source: a file, a folder of `.tf` files, optionally `#ADDRESS`.
+        source: PathBuf,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Yaml)]
+        format: ShowFormat,
+        /// When to use colour (diagnostics).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Impact preview: evaluate the manifests under OLD and NEW and list every workload
     /// whose decision changes (exit 1 when one becomes denied by an enforced rule).
     Diff(Box<PolicyDiffArgs>),
+}
+
+/// `policy show --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Yaml,
+    Json,
 }
 
 /// `policy diff`: only the options it honours (what is evaluated, and where the diff goes);

@@ -16,7 +16,7 @@ pub use evaluate::{Evaluation, evaluate};
 pub use policy_diff::policy_diff;
 pub use scan::scan;
 pub use test::test;
-pub use validate::{explain, rules_table, validate_config, validate_policy};
+pub use validate::{explain, rules_table, show_policy, validate_config, validate_policy};
 
 use cli::ColorChoice;
 use std::path::PathBuf;

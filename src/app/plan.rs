@@ -76,6 +76,8 @@ pub(super) struct PolicyInput {
     pub text: String,
     /// A policy file was given (not the built-in default): its usage is linted.
     pub explicit: bool,
+    /// Attestors the policy source defines (Terraform, Config Connector).
+    pub attestors: crate::attest::AttestorDefinitions,
 }
 
 impl PolicyInput {
@@ -87,6 +89,7 @@ impl PolicyInput {
             display,
             text: loaded.source_text,
             explicit: true,
+            attestors: loaded.attestors,
         }
     }
 }
@@ -157,12 +160,20 @@ impl Plan {
             .unwrap_or_default()
     }
 
-    /// Every explicit policy's display and text (to tell whether a change touched one).
-    pub fn policy_texts(&self) -> Vec<(&str, &str)> {
+    /// Every explicit policy's display, text and rules in the export shape (to tell whether
+    /// a change touched one: a Terraform folder's policy also changes with a variable's
+    /// default in another file).
+    pub fn policy_texts(&self) -> Vec<(&str, &str, String)> {
         self.policies
             .iter()
             .filter(|p| p.explicit)
-            .map(|p| (p.display.as_str(), p.text.as_str()))
+            .map(|p| {
+                (
+                    p.display.as_str(),
+                    p.text.as_str(),
+                    policy::show::render_json(&p.policy),
+                )
+            })
             .collect()
     }
 }
@@ -172,12 +183,23 @@ pub(super) fn load_one_policy(
     cwd: &Path,
     side: Side<'_>,
     color: bool,
+    attestor_files: &[(String, String)],
 ) -> Result<PolicyInput, Fatal> {
     let display = discover::display_path(path, cwd);
-    let loaded = match side.base_text(path, cwd)? {
-        Some(text) => policy::load_policy_str(&text, &display),
-        None => policy::load_policy_file(path, &display),
+    let mut spec = policy::SourceSpec::parse(path, &display, Path::exists);
+    spec.attestor_files = attestor_files.to_vec();
+    let loaded = match side {
+        // A folder of `.tf` files at the base commit: read from git objects like every
+        // other file of that side.
+        Side::Base(base) if base_has_tf(base, &spec.path, cwd)? => {
+            policy::sources::load(&spec, &BaseFiles { base, cwd })
+        }
+        _ => match side.base_text(&spec.path, cwd)? {
+            Some(text) => policy::sources::load_text(&text, &spec),
+            None => policy::sources::load(&spec, &policy::sources::WorkTree),
+        },
     };
+    let path = spec.path.as_path();
     match loaded {
         Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
         Err(err) => {
@@ -201,6 +223,62 @@ pub(super) fn load_one_policy(
             Err(fatal.after(rendered))
         }
     }
+}
+
+/// The base commit's tree as a policy source's files.
+struct BaseFiles<'a> {
+    base: &'a BaseTree,
+    cwd: &'a Path,
+}
+
+impl policy::sources::SourceFiles for BaseFiles<'_> {
+    fn read(&self, path: &Path) -> Result<Option<String>, String> {
+        let Some(rel) = self.base.relative(path, self.cwd) else {
+            return Ok(None);
+        };
+        match self.base.read(&rel).map_err(|e| e.to_string())? {
+            Some(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| format!("{rel} at the base commit is not UTF-8 text")),
+            None => Ok(None),
+        }
+    }
+
+    fn tf_files(&self, dir: &Path) -> Result<Option<Vec<std::path::PathBuf>>, String> {
+        let Some(rel) = self.base.relative(dir, self.cwd) else {
+            return Ok(None);
+        };
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", rel.trim_end_matches('/'))
+        };
+        let files = self
+            .base
+            .repo
+            .tree_files(&self.base.commit)
+            .map_err(|e| e.to_string())?;
+        let mut tf: Vec<std::path::PathBuf> = files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix(&prefix))
+            .filter(|name| !name.contains('/') && name.ends_with(".tf"))
+            .map(|name| dir.join(name))
+            .collect();
+        if tf.is_empty() {
+            return Ok(None);
+        }
+        tf.sort();
+        Ok(Some(tf))
+    }
+}
+
+/// Whether the base commit has `.tf` files directly in this folder.
+fn base_has_tf(base: &BaseTree, path: &Path, cwd: &Path) -> Result<bool, Fatal> {
+    use policy::sources::SourceFiles as _;
+    BaseFiles { base, cwd }
+        .tf_files(path)
+        .map(|f| f.is_some())
+        .map_err(Fatal::new)
 }
 
 /// Resolve every setting of every scope (flag > context > config top level > default) and
@@ -264,11 +342,22 @@ pub(super) fn build_plan_with(
         .or_else(|| from_config(|c| c.attestors.as_ref()))
     {
         None => None,
-        Some(path) => Some(
-            crate::attest::AttestorSet::load(&path)
-                .map_err(|e| Fatal::new(format!("invalid --attestors input: {e}")))?,
-        ),
+        Some(path) => Some(load_attestors(&path, cwd)?),
     };
+    // A Config Connector attestor file also names the attestors KCC policies reference.
+    let kcc_attestor_files: Vec<(String, String)> = args
+        .attestors
+        .clone()
+        .or_else(|| from_config(|c| c.attestors.as_ref()))
+        .filter(|p| p.is_file())
+        .and_then(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let display = discover::display_path(&p, cwd);
+            (policy::sources::detect(&text, &display) == policy::SourceKind::ConfigConnector)
+                .then_some((display, text))
+        })
+        .into_iter()
+        .collect();
     let attestations = match args
         .attestations
         .clone()
@@ -280,8 +369,6 @@ pub(super) fn build_plan_with(
                 .map_err(|e| Fatal::new(format!("invalid --attestations input: {e}")))?,
         ),
     };
-    let mut attestation_inputs = Some((attestors, attestations));
-    let mut shared_from: Option<usize> = None;
 
     let top_policy = args
         .policy
@@ -407,23 +494,15 @@ pub(super) fn build_plan_with(
                         display: String::new(),
                         text: String::new(),
                         explicit: false,
+                        attestors: Default::default(),
                     },
-                    (Some(path), None) => load_one_policy(path, cwd, side, color)?,
+                    (Some(path), None) => {
+                        load_one_policy(path, cwd, side, color, &kcc_attestor_files)?
+                    }
                 };
                 if let Some(sp) = &system_policy {
                     input.policy = input.policy.with_system_policy(sp.clone());
                 }
-                input.policy = match (shared_from, attestation_inputs.take()) {
-                    (Some(first), _) => match policies.get(first) {
-                        Some(first) => input.policy.with_attestations_of(&first.policy),
-                        None => input.policy,
-                    },
-                    (None, Some((None, None))) | (None, None) => input.policy,
-                    (None, Some((attestors, store))) => {
-                        shared_from = Some(policies.len());
-                        input.policy.with_attestations(attestors, store)
-                    }
-                };
                 policies.push(input);
                 if uses_fixed {
                     fixed_index = Some(policies.len() - 1);
@@ -440,6 +519,7 @@ pub(super) fn build_plan_with(
             platform: platform_indices,
         });
     }
+    share_attestations(&mut policies, attestors, attestations)?;
     Ok(Plan {
         policies,
         scopes,
@@ -483,6 +563,56 @@ pub(super) fn load_platform_policy(
             };
             Err(fatal.after(rendered))
         }
+    }
+}
+
+/// One set of attestors and occurrences for every policy of the run: `--attestors` (or
+/// config `attestors:`) plus the attestors the policy sources define (contract §13).
+fn share_attestations(
+    policies: &mut [PolicyInput],
+    mut attestors: Option<crate::attest::AttestorSet>,
+    mut attestations: Option<crate::attest::AttestationStore>,
+) -> Result<(), Fatal> {
+    for input in policies.iter() {
+        if !input.attestors.is_empty() {
+            attestors
+                .get_or_insert_with(Default::default)
+                .add_definitions(&input.attestors)
+                .map_err(|e| Fatal::new(format!("invalid attestor in {}: {e}", input.display)))?;
+        }
+    }
+    if attestors.is_none() && attestations.is_none() {
+        return Ok(());
+    }
+    let Some((first, rest)) = policies.split_first_mut() else {
+        return Ok(());
+    };
+    first.policy = first
+        .policy
+        .clone()
+        .with_attestations(attestors.take(), attestations.take());
+    for input in rest {
+        input.policy = input.policy.clone().with_attestations_of(&first.policy);
+    }
+    Ok(())
+}
+
+/// `--attestors` / config `attestors:`: gcloud `attestors describe` files, or the attestors
+/// of a Terraform configuration, plan or Config Connector file (contract §13).
+fn load_attestors(path: &Path, cwd: &Path) -> Result<crate::attest::AttestorSet, Fatal> {
+    let display = discover::display_path(path, cwd);
+    match policy::sources::attestor_definitions(path, &display, &policy::sources::WorkTree) {
+        Ok(Some(defs)) => {
+            let mut set = crate::attest::AttestorSet::default();
+            set.add_definitions(&defs)
+                .map_err(|e| Fatal::new(format!("invalid --attestors input: {e}")))?;
+            Ok(set)
+        }
+        Ok(None) => crate::attest::AttestorSet::load(path)
+            .map_err(|e| Fatal::new(format!("invalid --attestors input: {e}"))),
+        Err(e) => Err(Fatal::new(format!(
+            "invalid --attestors input: {display}: {e}"
+        ))),
     }
 }
 

@@ -16,7 +16,9 @@ use std::path::Path;
 /// `policy OLD NEW` input: a file, else `REV:path` read from git objects.
 fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, Fatal> {
     let file = Path::new(spec);
-    let (display, loaded) = if file.is_file() {
+    // A file or folder of any policy source, optionally `#ADDRESS` (contract §13).
+    let source = policy::SourceSpec::parse(file, spec, Path::exists);
+    let (display, loaded) = if source.path.exists() {
         let display = discover::display_path(file, cwd);
         let loaded = policy::load_policy_file(file, &display);
         (display, loaded)
@@ -25,17 +27,28 @@ fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, 
             crate::inputs::git::Repo::discover(cwd).map_err(|e| Fatal::new(e.to_string()))?;
         let commit = repo.commit(rev).map_err(|e| Fatal::new(e.to_string()))?;
         let rel = path.trim_start_matches("./");
-        let bytes = repo
-            .read_path(&commit, rel)
-            .map_err(|e| Fatal::new(e.to_string()))?
-            .ok_or_else(|| {
-                Fatal::new(format!(
-                    "{spec}: `{rel}` is not in commit {rev} (the path is relative to the repository root)"
-                ))
-            })?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| Fatal::new(format!("{spec}: not UTF-8 text")))?;
-        (spec.to_string(), policy::load_policy_str(&text, spec))
+        let source = policy::SourceSpec::parse(Path::new(rel), rel, |_| false);
+        let files = RevFiles {
+            repo: &repo,
+            commit: &commit,
+        };
+        let found = policy::sources::SourceFiles::tf_files(&files, &source.path)
+            .map_err(Fatal::new)?
+            .is_some()
+            || policy::sources::SourceFiles::read(&files, &source.path)
+                .map_err(Fatal::new)?
+                .is_some();
+        if !found {
+            return Err(Fatal::new(format!(
+                "{spec}: `{}` is not in commit {rev} (the path is relative to the repository root)",
+                source.path.display()
+            )));
+        }
+        // Read from git objects, named `REV:path` in diagnostics and reports.
+        let mut source = source;
+        source.display = format!("{rev}:{}", source.display);
+        let loaded = policy::sources::load(&source, &files);
+        (spec.to_string(), loaded)
     } else {
         return Err(Fatal::new(format!(
             "{spec}: policy file not found (a file, or REV:path to read one from git)"
@@ -44,6 +57,53 @@ fn load_diff_policy(spec: &str, cwd: &Path, color: bool) -> Result<PolicyInput, 
     match loaded {
         Ok(loaded) => Ok(PolicyInput::loaded(loaded, display)),
         Err(err) => Err(Fatal::new(format!("{display}: invalid policy")).after(err.render(color))),
+    }
+}
+
+/// A commit's tree as a policy source's files (paths relative to the repository root).
+struct RevFiles<'a> {
+    repo: &'a crate::inputs::git::Repo,
+    commit: &'a str,
+}
+
+impl policy::sources::SourceFiles for RevFiles<'_> {
+    fn read(&self, path: &Path) -> Result<Option<String>, String> {
+        let rel = path.to_string_lossy();
+        match self
+            .repo
+            .read_path(self.commit, rel.trim_end_matches('/'))
+            .map_err(|e| e.to_string())?
+        {
+            Some(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| format!("{rel}: not UTF-8 text")),
+            None => Ok(None),
+        }
+    }
+
+    fn tf_files(&self, dir: &Path) -> Result<Option<Vec<std::path::PathBuf>>, String> {
+        let rel = dir.to_string_lossy();
+        let rel = rel.trim_end_matches('/');
+        let prefix = if rel.is_empty() || rel == "." {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        let files = self
+            .repo
+            .tree_files(self.commit)
+            .map_err(|e| e.to_string())?;
+        let mut tf: Vec<std::path::PathBuf> = files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix(&prefix))
+            .filter(|name| !name.contains('/') && name.ends_with(".tf"))
+            .map(|name| std::path::PathBuf::from(format!("{prefix}{name}")))
+            .collect();
+        if tf.is_empty() {
+            return Ok(None);
+        }
+        tf.sort();
+        Ok(Some(tf))
     }
 }
 

@@ -179,7 +179,7 @@ impl Inputs {
         let (mut policy, display) = match path {
             // The loader `scan --policy` uses: every policy source it accepts works here.
             Some(path) => {
-                let input = load_one_policy(&path, cwd, Side::Head, color)
+                let input = load_one_policy(&path, cwd, Side::Head, color, &[])
                     .map_err(|f| in_suite(f, suite))?;
                 (input.policy, input.display)
             }

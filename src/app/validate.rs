@@ -23,6 +23,28 @@ pub fn validate_policy(file: &Path, color: bool) -> Verdict {
     }
 }
 
+/// `policy show SOURCE`: the export shape on standard output (exit 0), or the source's
+/// diagnostics (exit 2).
+pub fn show_policy(
+    source: &Path,
+    format: super::cli::ShowFormat,
+    color: bool,
+) -> Result<Verdict, Fatal> {
+    let cwd =
+        std::env::current_dir().map_err(|_| Fatal::new("cannot read the current directory"))?;
+    let display = discover::display_path(source, &cwd);
+    match policy::load_policy_file(source, &display) {
+        Ok(loaded) => Ok(Verdict {
+            stdout: match format {
+                super::cli::ShowFormat::Yaml => policy::show::render_yaml(&loaded.policy),
+                super::cli::ShowFormat::Json => policy::show::render_json(&loaded.policy),
+            },
+            code: 0,
+        }),
+        Err(err) => Err(Fatal::new(format!("{display}: invalid policy")).after(err.render(color))),
+    }
+}
+
 /// `config validate [FILE]`: exit 0 with a one-line summary, or 2 with every problem.
 pub fn validate_config(file: Option<&Path>, color: bool) -> Result<Verdict, Fatal> {
     let cwd =

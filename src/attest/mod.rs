@@ -11,6 +11,7 @@
 //! Accepted formats and the verification rules are described in `docs/attestations.md`.
 
 mod digest;
+mod drafts;
 mod model;
 mod payload;
 mod pgp;
@@ -21,6 +22,7 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 pub use digest::image_digest;
+pub use drafts::{AttestorDefinitions, AttestorDraft, DraftKey};
 pub use model::{AttestationStore, Attestor, AttestorKey, AttestorSet};
 
 /// A located input error: exit code 2 in the CLI.

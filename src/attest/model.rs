@@ -192,21 +192,27 @@ impl AttestorSet {
     fn add_text(&mut self, text: &str, file: &str) -> Result<(), AttestInputError> {
         for document in parse_documents(text, file)? {
             for node in items(&document, file, "an attestor", None)? {
-                let attestor = parse_attestor(node, file)?;
-                if let Some(previous) = self.attestors.get(&attestor.name) {
-                    return Err(AttestInputError::new(
-                        file,
-                        node.line,
-                        node.column,
-                        format!(
-                            "attestor {} is defined twice (first at {}:{})",
-                            attestor.name, previous.file, previous.line
-                        ),
-                    ));
-                }
-                self.attestors.insert(attestor.name.clone(), attestor);
+                self.add_node(node, file)?;
             }
         }
+        Ok(())
+    }
+
+    /// Add one attestor object (gcloud `attestors describe` shape).
+    pub(crate) fn add_node(&mut self, node: &Node, file: &str) -> Result<(), AttestInputError> {
+        let attestor = parse_attestor(node, file)?;
+        if let Some(previous) = self.attestors.get(&attestor.name) {
+            return Err(AttestInputError::new(
+                file,
+                node.line,
+                node.column,
+                format!(
+                    "attestor {} is defined twice (first at {}:{})",
+                    attestor.name, previous.file, previous.line
+                ),
+            ));
+        }
+        self.attestors.insert(attestor.name.clone(), attestor);
         Ok(())
     }
 }

@@ -334,6 +334,7 @@ fn internal_error(display: &str, panic: Box<dyn std::any::Any + Send>) -> FileRe
 /// Merge per-file results in display-path order into one sorted report.
 pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
     let mut report = Report::new(policy.source());
+    report.policy.source = policy.origin().clone();
     // Skipped Helm templates by chart folder: (first template, count), in display order.
     let mut charts: Vec<(String, String, usize)> = Vec::new();
     for result in results {

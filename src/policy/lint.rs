@@ -127,6 +127,10 @@ impl Policy {
                 .label("matches no scanned pod"),
             );
         }
+        // In the source's own terms (Terraform argument names).
+        for d in &mut out {
+            super::sources::reword(d, self.origin().kind);
+        }
         out
     }
 

@@ -15,6 +15,8 @@ pub mod decision;
 pub mod pattern;
 pub mod platform;
 mod render;
+pub mod show;
+pub mod sources;
 mod system;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use crate::yaml::Span;
 pub(crate) use load::distance;
 pub use pattern::Pattern;
 pub use render::render_diagnostics;
+pub use sources::{SourceInfo, SourceKind, SourceSpec};
 pub use system::{BUILTIN_SYSTEM_PATTERNS, SystemPolicy};
 
 /// Level of a policy diagnostic.
@@ -133,7 +136,11 @@ pub struct LoadedPolicy {
     pub policy: Policy,
     pub diagnostics: Vec<PolicyDiagnostic>,
     /// The file's text, for [`render_diagnostics`] (and later lint notes) without re-reading.
+    /// For a Terraform folder, the file that holds the policy resource.
     pub source_text: String,
+    /// Attestors the source defines (Terraform, Config Connector): they verify attestations
+    /// like `--attestors` input.
+    pub attestors: crate::attest::AttestorDefinitions,
 }
 
 /// A policy that cannot be used (exit code 2).
@@ -143,12 +150,28 @@ pub struct PolicyError {
     pub diagnostics: Vec<PolicyDiagnostic>,
     /// The file's text, for [`render_diagnostics`] (empty when it could not be read).
     pub source_text: String,
+    /// `(file, text)` of every file of a multi-file source (a Terraform folder), so each
+    /// diagnostic is shown with its own file's line.
+    pub other_texts: Vec<(String, String)>,
 }
 
 impl PolicyError {
     /// Render every diagnostic, rustc-style.
     pub fn render(&self, color: bool) -> String {
-        render_diagnostics(&self.diagnostics, &self.source_text, color)
+        if self.other_texts.is_empty() {
+            return render_diagnostics(&self.diagnostics, &self.source_text, color);
+        }
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let text = self
+                    .other_texts
+                    .iter()
+                    .find(|(f, _)| *f == d.file)
+                    .map_or(self.source_text.as_str(), |(_, t)| t.as_str());
+                render_diagnostics(std::slice::from_ref(d), text, color)
+            })
+            .collect()
     }
 }
 
@@ -293,7 +316,12 @@ pub enum GlobalMode {
 /// A validated, compiled project policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// `workloads[].policy`: `FILE` or `FILE#ADDRESS`.
     source: String,
+    /// JSON `policy.source`: kind, file and address (contract §13).
+    origin: SourceInfo,
+    /// `description`, for `policy show`.
+    pub description: Option<String>,
     pub global_mode: GlobalMode,
     /// False when the file has no `globalPolicyEvaluationMode` (A10: means DISABLE).
     pub global_mode_written: bool,
@@ -389,6 +417,12 @@ impl Policy {
             }
         }
         Policy {
+            origin: SourceInfo {
+                kind: SourceKind::Gcloud,
+                file: source.clone(),
+                address: None,
+            },
+            description: None,
             source,
             global_mode,
             global_mode_written,
@@ -409,9 +443,15 @@ impl Policy {
         self.project.as_deref()
     }
 
-    /// `policy.source` of the JSON report: the file as given, or `<built-in default>`.
+    /// `workloads[].policy` of the JSON report: the file as given (`FILE#ADDRESS` when an
+    /// address selected the policy), or `<built-in default>`.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// `policy.source` of the JSON report (contract §13).
+    pub fn origin(&self) -> &SourceInfo {
+        &self.origin
     }
 
     /// Share another policy's attestors and occurrences (loaded once per run, whatever the
@@ -434,7 +474,7 @@ impl Policy {
 }
 
 /// Largest policy file we read; real ones are a few kilobytes.
-const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
 
 pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, PolicyError> {
     let fail = |message: String| PolicyError {
@@ -446,6 +486,7 @@ pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, PolicyErro
             message,
         )],
         source_text: String::new(),
+        other_texts: Vec::new(),
     };
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -466,8 +507,6 @@ pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, PolicyErro
 
 /// When a file given as the policy is a Kubernetes manifest (top-level `apiVersion` and
 /// `kind`), the hint to add to "invalid policy": manifests are scanned, not loaded as policy.
-/// A Config Connector `BinaryAuthorizationPolicy` gets its own hint (its `spec` is close to,
-/// but not, the export format).
 pub fn manifest_hint(text: &str) -> Option<String> {
     let top_level = |key: &str| {
         text.lines().find_map(|line| {
@@ -483,25 +522,28 @@ pub fn manifest_hint(text: &str) -> Option<String> {
     };
     let kind = top_level("kind")?;
     top_level("apiVersion")?;
-    if kind == "BinaryAuthorizationPolicy" {
-        return Some(
-            "this is a Config Connector `BinaryAuthorizationPolicy` resource: pass the policy as `gcloud container binauthz policy export` prints it".to_string(),
-        );
+    // Config Connector policies and attestors are policy sources (contract §13): their
+    // errors need no hint.
+    if kind.starts_with("BinaryAuthorization") {
+        return None;
     }
     Some(format!(
         "this looks like a Kubernetes manifest (`kind: {kind}`), not a Binary Authorization policy: give manifests as paths to scan, and `--policy` the output of `gcloud container binauthz policy export`"
     ))
 }
 
-/// Load and validate a project policy file (`gcloud container binauthz policy export` format).
+/// Load and validate a project policy from any source of contract §13 (detected by
+/// content): `path` may be a folder of `.tf` files and may end in `#ADDRESS`.
 pub fn load_policy_file(path: &Path, display: &str) -> Result<LoadedPolicy, PolicyError> {
-    let text = read_text(path, display)?;
-    load_policy_str(&text, display)
+    let spec = SourceSpec::parse(path, display, Path::exists);
+    sources::load(&spec, &sources::WorkTree)
 }
 
-/// Load and validate a project policy from text; `display` names it in diagnostics.
+/// Load and validate a single-file policy source from text; `display` names it in
+/// diagnostics (and may end in `#ADDRESS`).
 pub fn load_policy_str(text: &str, display: &str) -> Result<LoadedPolicy, PolicyError> {
-    load::load_policy(text, display)
+    let spec = SourceSpec::parse(Path::new(display), display, |_| false);
+    sources::load_text(text, &spec)
 }
 
 /// Load an `export-system-policy` file; only its allowlist patterns are used.
@@ -518,11 +560,19 @@ pub fn load_system_policy_str(text: &str, display: &str) -> Result<SystemPolicy,
 /// For `binauthz-lint policy validate FILE`: exit code (0 valid, 2 invalid) and the text to
 /// print (diagnostics, then a one-line verdict).
 pub fn validate_file(path: &Path, display: &str, color: bool) -> (i32, String) {
-    let text = match read_text(path, display) {
+    let spec = SourceSpec::parse(path, display, Path::exists);
+    if spec.path.is_dir() {
+        return validation_report(
+            sources::load(&spec, &sources::WorkTree),
+            &spec.label(),
+            color,
+        );
+    }
+    let text = match read_text(&spec.path, &spec.display) {
         Ok(text) => text,
         Err(err) => {
             let mut out = err.render(color);
-            if path.exists() {
+            if spec.path.exists() {
                 out.push_str(&format!("{display}: invalid policy\n"));
             } else {
                 out.push_str(&format!("{display}: policy file not found\n"));
@@ -530,14 +580,22 @@ pub fn validate_file(path: &Path, display: &str, color: bool) -> (i32, String) {
             return (2, out);
         }
     };
-    validate_str(&text, display, color)
+    validation_report(sources::load_text(&text, &spec), &spec.label(), color)
 }
 
 /// [`validate_file`] on text already read.
 pub fn validate_str(text: &str, display: &str, color: bool) -> (i32, String) {
-    match load_policy_str(text, display) {
+    validation_report(load_policy_str(text, display), display, color)
+}
+
+fn validation_report(
+    result: Result<LoadedPolicy, PolicyError>,
+    display: &str,
+    color: bool,
+) -> (i32, String) {
+    match result {
         Ok(loaded) => {
-            let mut out = render_diagnostics(&loaded.diagnostics, text, color);
+            let mut out = render_diagnostics(&loaded.diagnostics, &loaded.source_text, color);
             let warnings = count(&loaded.diagnostics, Severity::Warning);
             let notes = count(&loaded.diagnostics, Severity::Note);
             out.push_str(&format!(

@@ -311,9 +311,9 @@ pub fn step_summary(
     writeln!(
         out,
         "Policy: {}",
-        markdown_text(&match paths.resolve(&report.policy.source) {
-            Resolved::InRoot(rel) if report.policy.source != "<built-in default>" => rel,
-            _ => report.policy.source.clone(),
+        markdown_text(&match paths.resolve(&report.policy.display) {
+            Resolved::InRoot(rel) if report.policy.display != "<built-in default>" => rel,
+            _ => report.policy.display.clone(),
         })
     )?;
     writeln!(out)?;

@@ -474,7 +474,12 @@ pub struct Tool {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PolicyInfo {
-    pub source: String,
+    /// The policy as `workloads[].policy` prints it (`FILE`, `FILE#ADDRESS`, or
+    /// `<built-in default>`); SARIF and the step summary show this.
+    #[serde(skip)]
+    pub display: String,
+    /// JSON `policy.source`: `{"kind", "file", "address"}` (contract §13).
+    pub source: crate::policy::SourceInfo,
 }
 
 /// The whole result of a scan.
@@ -543,7 +548,12 @@ impl Report {
                 version: env!("CARGO_PKG_VERSION"),
             },
             policy: PolicyInfo {
-                source: policy_source.to_string(),
+                display: policy_source.to_string(),
+                source: crate::policy::SourceInfo {
+                    kind: crate::policy::SourceKind::Gcloud,
+                    file: policy_source.to_string(),
+                    address: None,
+                },
             },
             summary: Summary::default(),
             workloads: Vec::new(),

@@ -288,7 +288,7 @@ fn build<'a>(report: &'a Report, options: &'a SarifOptions) -> Log<'a> {
     let mut run_properties = Map::new();
     run_properties.insert(
         "policy".to_string(),
-        json!({ "source": report.policy.source }),
+        json!({ "source": report.policy.display }),
     );
     run_properties.insert(
         "summary".to_string(),

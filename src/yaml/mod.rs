@@ -357,6 +357,47 @@ impl TreeBuilder {
         self.push(Value::Map(entries), span)
     }
 
+    /// Copy a node of another tree (spans, styles and tags kept), for sources whose values
+    /// are YAML already (a Config Connector `spec`).
+    pub fn copy(&mut self, from: &Tree, node: NodeId) -> NodeId {
+        self.copy_depth(from, node, 0)
+    }
+
+    fn copy_depth(&mut self, from: &Tree, node: NodeId, depth: usize) -> NodeId {
+        let span = from.span(node);
+        // Parsed trees are at most `Limits::max_depth` deep; aliases cannot make a cycle.
+        let value = match from.node(node).map(|n| &n.value) {
+            Some(Value::Scalar { text, style, tag }) => Value::Scalar {
+                text: Cow::Owned(text.to_string()),
+                style: *style,
+                tag: tag.clone(),
+            },
+            Some(Value::Seq(items)) if depth < 512 => Value::Seq(
+                items
+                    .iter()
+                    .map(|i| self.copy_depth(from, *i, depth + 1))
+                    .collect(),
+            ),
+            Some(Value::Map(entries)) if depth < 512 => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            self.copy_depth(from, *k, depth + 1),
+                            self.copy_depth(from, *v, depth + 1),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ => Value::Scalar {
+                text: Cow::Borrowed("null"),
+                style: Style::Plain,
+                tag: None,
+            },
+        };
+        self.push(value, span)
+    }
+
     /// The tree with `root` as its only document.
     pub fn finish(mut self, root: NodeId) -> Tree<'static> {
         self.tree.documents.push(Document {

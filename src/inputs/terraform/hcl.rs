@@ -57,7 +57,20 @@ pub fn parse_module(files: Vec<SourceFile>) -> Module {
             });
             continue;
         }
-        match hcl_edit::parser::parse_body(&file.text) {
+        // A parser bug must not take the whole run down: a panic is this file's error.
+        let text = file.text.as_str();
+        let result = std::panic::catch_unwind(|| hcl_edit::parser::parse_body(text));
+        let Ok(result) = result else {
+            module.errors.push(ReadError {
+                loc: Loc {
+                    file: index,
+                    span: lines.span(&file.text, 0..0),
+                },
+                message: "the HCL parser failed on this file (internal error)".to_string(),
+            });
+            continue;
+        };
+        match result {
             Ok(body) => parsed.push((index, body)),
             Err(err) => {
                 let offset = err.location().offset();

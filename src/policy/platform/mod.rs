@@ -172,6 +172,7 @@ pub fn load_platform_policy_str(
         None => Err(PolicyError {
             diagnostics,
             source_text: text.to_string(),
+            other_texts: Vec::new(),
         }),
     }
 }
