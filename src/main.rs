@@ -41,6 +41,7 @@ fn main() -> ExitCode {
                 evaluation.code
             }),
         Command::Test(args) => app::test(&args, &env, &mut out),
+        Command::Contexts(args) => app::contexts(&args, &env, &mut out),
         Command::Rules => print_text(&mut out, &app::rules_table()).map(|()| 0),
         Command::Explain { rule_id } => {
             app::explain(&rule_id).and_then(|doc| print_text(&mut out, doc).map(|()| 0))

@@ -86,6 +86,21 @@ pub const RULES: &[RuleMeta] = &[
         "A Cloud Run service or job checked by a platform policy, evaluated online only"
     ),
     rule!(
+        "context-cluster-unmapped",
+        Level::Warning,
+        "A GitOps descriptor deploys to a cluster that no `clusters:` entry maps to a cluster key"
+    ),
+    rule!(
+        "context-external-source",
+        Level::Note,
+        "A GitOps descriptor deploys from a source outside this repository, which is not scanned"
+    ),
+    rule!(
+        "context-generator-unsupported",
+        Level::Note,
+        "An ApplicationSet generator that cannot be expanded offline gives no contexts"
+    ),
+    rule!(
         "cv-non-conformant",
         Level::Warning,
         "An image does not conform to a platform policy: continuous validation will log its pods"
@@ -224,6 +239,11 @@ pub const RULES: &[RuleMeta] = &[
         "render-failed",
         Level::Error,
         "A Kustomization root or Helm chart could not be rendered; see the message for what was checked instead"
+    ),
+    rule!(
+        "render-unresolved",
+        Level::Note,
+        "A descriptor takes rendering variables from the cluster, which are not known offline"
     ),
     rule!(
         "terraform-value-unresolved",

@@ -38,6 +38,11 @@ pub enum Command {
     /// and is checked against what `scan` decides for the same pod. Exit 0 when every case
     /// passes, 1 when one fails, 2 when no suite or no case is found or a suite is invalid.
     Test(Box<TestArgs>),
+    /// List the contexts derived from GitOps descriptors (Argo CD, Flux, Config Sync) in
+    /// the scanned paths: where each path deploys, and the contexts each file falls in
+    /// (`--format human` or `json`; every family is read unless --discover or the config's
+    /// `discover:` names some).
+    Contexts(Box<ScanArgs>),
     /// List the finding rules (id, level, summary).
     Rules,
     /// Show the long help of one rule.
@@ -343,6 +348,11 @@ pub struct InputArgs {
     /// `render-failed` and its files are scanned raw.
     #[arg(long)]
     pub render_remote: bool,
+    /// Read GitOps descriptors in the scanned paths (comma-separated: `argocd`, `flux`,
+    /// `configsync`; `none` turns it off) and evaluate each path in the clusters and
+    /// namespaces they deploy it to (contract §14) [default: the config's `discover:`].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_family)]
+    pub discover: Vec<String>,
     /// Count the legacy break-glass annotation by presence alone, whatever its value.
     #[arg(long)]
     pub lenient_breakglass: bool,
@@ -434,6 +444,22 @@ fn parse_cluster(value: &str) -> Result<String, String> {
             "`{value}` is not LOCATION.NAME (e.g. us-central1-a.prod): the cluster's zone or region, a dot, and its name"
         )),
     }
+}
+
+/// `--discover` values: the families, or `none`.
+fn parse_family(value: &str) -> Result<String, String> {
+    if value == "none" || crate::settings::config::Family::parse(value).is_some() {
+        return Ok(value.to_string());
+    }
+    let hint = crate::policy::suggest(
+        value,
+        crate::settings::config::Family::NAMES.iter().copied(),
+    )
+    .map(|s| format!("; did you mean `{s}`?"))
+    .unwrap_or_default();
+    Err(format!(
+        "`{value}` is not a descriptor family (argocd, flux, configsync, or none){hint}"
+    ))
 }
 
 fn parse_date(value: &str) -> Result<crate::settings::config::Date, String> {

@@ -4,6 +4,8 @@
 //! [`Fatal`] error and maps the result to an exit code.
 
 pub mod cli;
+mod contexts;
+mod discovery;
 mod evaluate;
 mod output;
 mod plan;
@@ -12,6 +14,7 @@ mod scan;
 mod test;
 mod validate;
 
+pub use contexts::contexts;
 pub use evaluate::{Evaluation, evaluate};
 pub use policy_diff::policy_diff;
 pub use scan::scan;

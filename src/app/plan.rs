@@ -13,10 +13,12 @@ use crate::policy::{self, Policy};
 use crate::report;
 use crate::report::paths::{self, RepoPaths};
 use crate::settings::config::Config;
-use crate::settings::scope::{Scope, Scopes};
+use crate::settings::descriptors::Descriptors;
+use crate::settings::scope::{Derived, DescriptorScope, Scope, Scopes};
 use crate::yaml::Limits;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Which tree settings files are read for: the work tree, or the PR-mode base commit.
 #[derive(Clone, Copy)]
@@ -101,6 +103,9 @@ pub(super) struct Plan {
     pub scopes: Vec<PlannedScope>,
     /// The distinct platform policies (contract §15), each loaded once.
     pub platform: Vec<PlatformInput>,
+    /// Contexts derived from GitOps descriptors: the repository root their paths are
+    /// relative to, the contexts, and the index of the first one's scope.
+    pub derived: Option<(std::path::PathBuf, Arc<Descriptors>, usize)>,
 }
 
 pub(super) struct PlannedScope {
@@ -109,6 +114,7 @@ pub(super) struct PlannedScope {
     pub context: Option<String>,
     /// Indices into `Plan::platform`.
     pub platform: Vec<usize>,
+    pub descriptor: Option<DescriptorScope>,
 }
 
 /// A loaded platform policy and its warnings (printed like the project policy's).
@@ -139,17 +145,64 @@ impl Plan {
                             .iter()
                             .filter_map(|&i| self.platform.get(i).map(|p| &p.policy))
                             .collect(),
+                        descriptor: s.descriptor.clone(),
                     })
                 })
                 .collect(),
             config,
             cwd: cwd.to_path_buf(),
+            derived: self
+                .derived
+                .as_ref()
+                .map(|(root, descriptors, first)| Derived {
+                    root: root.clone(),
+                    descriptors: Arc::clone(descriptors),
+                    first: *first,
+                }),
         }
     }
 
     /// Whether any scope evaluates platform policies (the summary's `cv*` counts).
     pub fn has_platform(&self) -> bool {
         !self.platform.is_empty()
+    }
+
+    /// One scope per descriptor context, after the config's (contract §14): the top level's
+    /// policy and settings, with the context's cluster key and namespace unless a flag gives
+    /// them (flags beat every context).
+    pub fn add_descriptors(
+        &mut self,
+        args: &ScanArgs,
+        root: std::path::PathBuf,
+        descriptors: Arc<Descriptors>,
+    ) {
+        let Some(top) = self.scopes.first() else {
+            return;
+        };
+        let (base, policy_index) = (top.settings.clone(), top.policy_index);
+        // The top level's platform policies (a descriptor names no platform policy).
+        let platform = top.platform.clone();
+        let first = self.scopes.len();
+        for context in &descriptors.contexts {
+            let mut settings = base.clone();
+            let mut descriptor = DescriptorScope::of(context);
+            if args.cluster.is_none() {
+                settings.cluster.clone_from(&context.cluster.key);
+            }
+            if args.namespace.is_some() {
+                descriptor.namespace_override = None;
+            } else if let Some(ns) = &context.namespace {
+                settings.namespace.clone_from(ns);
+            }
+            self.scopes.push(PlannedScope {
+                settings,
+                policy_index,
+                context: Some(context.name.clone()),
+                platform: platform.clone(),
+                descriptor: Some(descriptor),
+            });
+        }
+        self.derived = Some((root, descriptors, first));
     }
 
     pub fn top_policy_display(&self) -> String {
@@ -517,6 +570,7 @@ pub(super) fn build_plan_with(
             policy_index,
             context,
             platform: platform_indices,
+            descriptor: None,
         });
     }
     share_attestations(&mut policies, attestors, attestations)?;
@@ -524,6 +578,7 @@ pub(super) fn build_plan_with(
         policies,
         scopes,
         platform,
+        derived: None,
     })
 }
 

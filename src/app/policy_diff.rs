@@ -156,7 +156,7 @@ fn diff_in(
         input,
         only_for: only_for.clone(),
     };
-    let old_plan = build_plan_with(
+    let mut old_plan = build_plan_with(
         args,
         env,
         &cwd,
@@ -164,7 +164,7 @@ fn diff_in(
         Side::Head,
         Some(fixed(old_input)),
     )?;
-    let new_plan = build_plan_with(
+    let mut new_plan = build_plan_with(
         args,
         env,
         &cwd,
@@ -173,6 +173,13 @@ fn diff_in(
         Some(fixed(new_input)),
     )?;
     let (candidates, stdin_text) = inputs(args, stdin, &cwd, config.as_ref(), jobs)?;
+    // Descriptor contexts (contract §14): both sides fan out the same way.
+    if let Some(descriptors) =
+        super::discovery::attach(args, &cwd, config.as_ref(), &candidates, &mut old_plan)
+        && let Some((root, _, _)) = &old_plan.derived
+    {
+        new_plan.add_descriptors(args, root.clone(), descriptors);
+    }
     let old_scopes = old_plan.scopes(config.as_ref(), &cwd);
     let new_scopes = new_plan.scopes(config.as_ref(), &cwd);
     let (old_report, new_report) = if renders(args, config.as_ref()) {

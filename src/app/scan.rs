@@ -244,8 +244,9 @@ fn evaluate(
 ) -> Result<Evaluated, Fatal> {
     let cwd = cwd.to_path_buf();
     let config = load_config(args, env, &cwd)?;
-    let plan = build_plan(args, env, &cwd, config.as_ref(), side)?;
+    let mut plan = build_plan(args, env, &cwd, config.as_ref(), side)?;
     let (mut candidates, stdin_text) = inputs(args, stdin, &cwd, config.as_ref(), jobs)?;
+    let descriptors = super::discovery::attach(args, &cwd, config.as_ref(), &candidates, &mut plan);
     let scopes = plan.scopes(config.as_ref(), &cwd);
     let mut report = render_and_run(
         args,
@@ -272,6 +273,7 @@ fn evaluate(
         .iter()
         .any(|p| p.as_os_str() != "-" && !p.is_dir());
     run::no_manifests_finding(&mut report, &inputs, explicit_files);
+    super::discovery::add_findings(&mut report, descriptors.as_deref());
     policy_passes(&mut report, &plan);
     report.summary.config = config.as_ref().map(|c| c.display.clone());
     report.policy_notices = policy_notices(&report, &plan, args, config.as_ref(), &cwd);
@@ -421,16 +423,35 @@ fn render_helm_roots(
     let rendered = helm::render_roots(
         &roots,
         |root| {
-            let index = scopes.index_for(Some(&root.chart_file));
-            let scope = scopes.get(index);
             let chart_dir = paths::normalize(&cwd.join(&root.dir));
             let values = config
                 .map(|c| c.render.values_for(&chart_dir))
                 .unwrap_or_default();
-            let mut result =
-                helm::render_root(root, values, &scope.settings, scope.policy, &options)?;
-            scopes.stamp(index, &mut result.workloads, &mut result.findings);
-            Ok(result)
+            // Once per scope the chart falls in: a chart two descriptors release is
+            // rendered with each one's values (contract §14).
+            let mut merged: Option<crate::evaluate::scan::FileResult> = None;
+            for index in scopes.indices_for(Some(&root.chart_file)) {
+                let scope = scopes.get(index);
+                let release = super::discovery::release_settings(scopes, index, &chart_dir);
+                let mut result = helm::render_release(
+                    root,
+                    values,
+                    &release,
+                    &scope.settings,
+                    scope.policy,
+                    &options,
+                )?;
+                scopes.stamp(index, &mut result.workloads, &mut result.findings);
+                match &mut merged {
+                    None => merged = Some(result),
+                    Some(all) => {
+                        all.workloads.extend(result.workloads);
+                        all.findings
+                            .extend(result.findings.into_iter().filter(|f| f.workload.is_some()));
+                    }
+                }
+            }
+            Ok(merged.unwrap_or_default())
         },
         jobs,
     )
@@ -638,13 +659,20 @@ fn scan_base(
         },
     };
     let config = base_config.as_ref().or(shared);
-    let plan = build_plan(args, env, cwd, config, side)?;
+    let mut plan = build_plan(args, env, cwd, config, side)?;
+    // The base's own descriptors, read from its tree: a change to a descriptor (another
+    // cluster, another path) shows as what it changes.
+    if let Some((root, _, _)) = &head_plan.derived {
+        super::discovery::attach_base(args, cwd, config, &base, root, &mut plan)?;
+    }
     let policy_changed = plan.policy_texts() != head_plan.policy_texts();
     let scopes = plan.scopes(config, cwd);
     let mut report = base
         .scan(cwd, &scopes)
         .map_err(|e| Fatal::new(e.to_string()))?;
     policy_passes(&mut report, &plan);
+    let descriptors = plan.derived.as_ref().map(|(_, d, _)| d.as_ref());
+    super::discovery::add_findings(&mut report, descriptors);
     let config_changed = config.map(|c| c.text.as_str()) != head_config.map(|c| c.text.as_str());
     Ok((report, policy_changed, config_changed))
 }

@@ -2,8 +2,7 @@
 //! in full, from git objects, so that its findings can be compared with the work tree's by
 //! fingerprint v1. Nothing is checked out and nothing is written into the repository.
 
-use crate::evaluate::context::FileContext;
-use crate::evaluate::scan::{self, FileResult};
+use crate::evaluate::scan::FileResult;
 use crate::inputs::discover;
 use crate::inputs::git::{GitError, Repo};
 use crate::report::Report;
@@ -159,6 +158,35 @@ impl BaseTree {
         })
     }
 
+    /// The texts of the base tree's candidate files under the scanned paths (as `scan`
+    /// selects them) that pass `keep`, by repository-relative path: what GitOps descriptor
+    /// discovery reads on this side (contract §14).
+    pub fn texts(
+        &self,
+        max_size: u64,
+        keep: impl Fn(&str, &str) -> bool,
+    ) -> Result<Vec<(String, String)>, GitError> {
+        let files = self.repo.tree_files(&self.commit)?;
+        let selected: Vec<_> = files
+            .iter()
+            .filter(|f| self.covers(&f.path) && f.size <= max_size)
+            .filter(|f| {
+                discover::is_candidate_name(Path::new(&f.path))
+                    && !f.path.split('/').any(|part| part.starts_with('.'))
+            })
+            .collect();
+        let oids: Vec<String> = selected.iter().map(|f| f.oid.clone()).collect();
+        let blobs = self.repo.read_blobs(&oids)?;
+        Ok(selected
+            .iter()
+            .zip(blobs)
+            .filter_map(|(f, bytes)| {
+                let text = crate::inputs::read::decode_text(bytes).ok()?;
+                keep(&f.path, &text).then(|| (f.path.clone(), text))
+            })
+            .collect())
+    }
+
     /// Scan the base tree the way discovery scans a work tree: `.yaml`/`.yml`/`.json` files
     /// under the scanned paths (an explicitly named file whatever its extension), hidden files
     /// and folders skipped, Helm chart templates skipped, every file counted.
@@ -232,8 +260,7 @@ impl BaseTree {
             .map(|(file, bytes)| {
                 let shown = display(&file.path);
                 let abs = top.join(&file.path);
-                let index = scopes.index_for(Some(&abs));
-                let scope = scopes.get(index);
+                let indices = scopes.indices_for(Some(&abs));
                 let not_utf8 = crate::inputs::read::find_not_utf8(&bytes);
                 let result = match crate::inputs::read::decode_text(bytes) {
                     _ if scopes.config.is_some_and(|c| c.is_excluded(&abs)) => {
@@ -248,9 +275,7 @@ impl BaseTree {
                         FileResult::helm_template(&shown, in_chart(&file.path).unwrap_or(1))
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut result = scan::scan_text_in(&shown, &text, &FileContext::of(scope));
-                        scopes.stamp(index, &mut result.workloads, &mut result.findings);
-                        result
+                        crate::evaluate::scan::scan_in_scopes(&shown, &text, &indices, scopes)
                     }))
                     .unwrap_or_else(|_| FileResult::skipped(&shown, "unreadable")),
                 };

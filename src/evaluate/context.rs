@@ -19,6 +19,11 @@ pub struct FileContext<'a> {
     /// `platformPolicies`): continuous validation's verdict on every GKE workload. Empty:
     /// no `cv` entry and no `cv-*` finding.
     pub platform: &'a [&'a PlatformPolicy],
+    /// A descriptor context's namespace for every object (Flux `targetNamespace`).
+    pub namespace_override: Option<&'a str>,
+    /// A Config Sync context's cluster name: objects whose
+    /// `configsync.gke.io/cluster-name-selector` does not name it are not deployed there.
+    pub config_sync_cluster: Option<&'a str>,
 }
 
 impl<'a> FileContext<'a> {
@@ -27,6 +32,8 @@ impl<'a> FileContext<'a> {
             settings,
             policy,
             platform: &[],
+            namespace_override: None,
+            config_sync_cluster: None,
         }
     }
 
@@ -38,6 +45,11 @@ impl<'a> FileContext<'a> {
 
     /// What the files of a scope (the top level or a config context) are evaluated with.
     pub fn of(scope: &'a Scope<'_>) -> FileContext<'a> {
-        FileContext::new(&scope.settings, scope.policy).with_platform(&scope.platform)
+        let descriptor = scope.descriptor.as_ref();
+        FileContext {
+            namespace_override: descriptor.and_then(|d| d.namespace_override.as_deref()),
+            config_sync_cluster: descriptor.and_then(|d| d.config_sync_cluster.as_deref()),
+            ..FileContext::new(&scope.settings, scope.policy).with_platform(&scope.platform)
+        }
     }
 }

@@ -98,9 +98,11 @@ fn process_candidate(
         Ok(text) => text,
         Err(skipped) => return skipped,
     };
-    let mut result = scan::scan_text_in(display, &text, &FileContext::of(scope));
-    scopes.stamp(index, &mut result.workloads, &mut result.findings);
-    result
+    let path = match candidate {
+        Candidate::Read { path, .. } => Some(path.as_path()),
+        _ => None,
+    };
+    scan::scan_in_scopes(display, &text, &scopes.indices_for(path), scopes)
 }
 
 /// Every candidate through `work` on a pool of `jobs` threads, largest files first, results
@@ -276,19 +278,33 @@ pub fn run_pair(
                     process_candidate(display, candidate, stdin_text, new),
                 );
             }
-            let index = scope_index(candidate, old);
-            let (old_scope, new_scope) = (old.get(index), new.get(index));
-            let settings = &old_scope.settings;
+            let indices = match candidate {
+                Candidate::Read { path, .. } => old.indices_for(Some(path)),
+                _ => old.indices_for(None),
+            };
+            let index = indices.first().copied().unwrap_or(0);
+            let settings = &old.get(index).settings;
             let text = match read_candidate(display, candidate, stdin_text, settings.max_file_size)
             {
                 Ok(text) => text,
                 Err(skipped) => return (skipped.clone(), skipped),
             };
             let tree = crate::yaml::parse_manifest(&text, &settings.limits);
-            let mut before = scan::scan_tree(display, &text, &tree, &FileContext::of(old_scope));
-            let mut after = scan::scan_tree(display, &text, &tree, &FileContext::of(new_scope));
-            old.stamp(index, &mut before.workloads, &mut before.findings);
-            new.stamp(index, &mut after.workloads, &mut after.findings);
+            let mut before = FileResult::default();
+            let mut after = FileResult::default();
+            for &index in &indices {
+                let (old_scope, new_scope) = (old.get(index), new.get(index));
+                let mut b = scan::scan_tree(display, &text, &tree, &FileContext::of(old_scope));
+                let mut a = scan::scan_tree(display, &text, &tree, &FileContext::of(new_scope));
+                old.stamp(index, &mut b.workloads, &mut b.findings);
+                new.stamp(index, &mut a.workloads, &mut a.findings);
+                if before.display.is_empty() {
+                    (before, after) = (b, a);
+                } else {
+                    before.workloads.extend(b.workloads);
+                    after.workloads.extend(a.workloads);
+                }
+            }
             // The diff compares workloads only: drop the findings (snippets, messages) now,
             // so that two reports do not cost twice the memory of one.
             before.findings = Vec::new();

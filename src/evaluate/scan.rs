@@ -7,6 +7,7 @@ use crate::extract;
 use crate::policy::Policy;
 use crate::report::{Finding, Related};
 use crate::rules::Level;
+use crate::settings::scope::Scopes;
 use crate::yaml::{self, NodeId, Span, Tree};
 
 /// Scan the text of one file (already read, UTF-8, not binary, not a Helm template).
@@ -47,8 +48,13 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
         let Some(root) = document.root else {
             continue;
         };
-        let extraction =
+        let mut extraction =
             extract::extract_with(tree, root, &ctx.settings.namespace, ctx.settings.platform);
+        if let Some(namespace) = ctx.namespace_override {
+            for workload in &mut extraction.workloads {
+                workload.namespace = namespace.to_string();
+            }
+        }
         if let Some(finding) = workload_ref_note(&source, tree, root, document.index) {
             result.findings.push(finding);
         }
@@ -77,6 +83,9 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
                     *span,
                     document.index,
                 ));
+            }
+            if !deployed_to(tree, workload.object.node, ctx.config_sync_cluster) {
+                continue;
             }
             let site = Site {
                 source: &source,
@@ -158,6 +167,41 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
     result
 }
 
+/// One file's text evaluated in each of its scopes (contract §14 fan-out: a file that
+/// several descriptor contexts deploy gives one workload entry and one set of workload
+/// findings per context), parsed once. File-level findings (invalid YAML, duplicate keys,
+/// ...) are the same in every scope and are kept once.
+pub fn scan_in_scopes(
+    display: &str,
+    text: &str,
+    indices: &[usize],
+    scopes: &Scopes<'_, '_>,
+) -> FileResult {
+    let first = indices.first().copied().unwrap_or(0);
+    if indices.len() <= 1 {
+        let mut result = scan_text_in(display, text, &FileContext::of(scopes.get(first)));
+        scopes.stamp(first, &mut result.workloads, &mut result.findings);
+        return result;
+    }
+    let tree = crate::yaml::parse_manifest(text, &scopes.get(first).settings.limits);
+    let mut merged: Option<FileResult> = None;
+    for &index in indices {
+        let mut result = scan_tree(display, text, &tree, &FileContext::of(scopes.get(index)));
+        scopes.stamp(index, &mut result.workloads, &mut result.findings);
+        match &mut merged {
+            None => merged = Some(result),
+            Some(all) if all.skipped.is_some() => *all = result,
+            Some(_) if result.skipped.is_some() => {}
+            Some(all) => {
+                all.workloads.extend(result.workloads);
+                all.findings
+                    .extend(result.findings.into_iter().filter(|f| f.workload.is_some()));
+            }
+        }
+    }
+    merged.unwrap_or_else(|| FileResult::skipped(display, "empty"))
+}
+
 /// The message of a file that could not be read: parser errors are "invalid YAML"; the
 /// kubectl reader's own refusals (JSON streams, separator lines) already say what they are.
 fn kubectl_refusal_message(message: &str) -> String {
@@ -210,6 +254,20 @@ fn workload_ref_note(
         tree.span(key),
         document,
     ))
+}
+
+/// Config Sync: an object whose `cluster-name-selector` annotation does not name the
+/// context's cluster is not deployed to it (outside Config Sync contexts, always deployed).
+fn deployed_to(tree: &Tree, object: NodeId, cluster: Option<&str>) -> bool {
+    let Some(cluster) = cluster else {
+        return true;
+    };
+    let selector = tree
+        .path(object, &["metadata", "annotations"])
+        .and_then(|a| tree.get(a, crate::settings::descriptors::CLUSTER_NAME_SELECTOR))
+        .and_then(|v| tree.string(v));
+    selector
+        .is_none_or(|value| crate::settings::descriptors::selector_names(value).contains(&cluster))
 }
 
 fn document_is_object(tree: &Tree, document: u32) -> bool {

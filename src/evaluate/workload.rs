@@ -94,6 +94,7 @@ pub(super) fn workload_identity(workload: &Workload, ctx: &FileContext<'_>) -> W
         rendered_from: None,
         kind_label: workload.cloud_run.as_ref().map(|c| c.resource.label()),
         justification: None,
+        descriptor_context: None,
     }
 }
 

@@ -49,6 +49,11 @@ pub fn fingerprint_v1(finding: &Finding, paths: &RepoPaths) -> String {
                 hash.field(Some("renderedFrom"));
                 hash.field(Some(root));
             }
+            // Descriptor fan-out: one workload per context deploying it.
+            if let Some(context) = &workload.descriptor_context {
+                hash.field(Some("descriptorContext"));
+                hash.field(Some(context));
+            }
         }
         None => {
             hash.field(Some(&paths.repo_relative(&finding.location.file)));
@@ -130,6 +135,7 @@ mod tests {
             rendered_from: None,
             kind_label: None,
             justification: None,
+            descriptor_context: None,
         });
         f.container = Some("web".to_string());
         f.container_type = Some("container");

@@ -97,6 +97,10 @@ pub struct WorkloadRef {
     /// tables show it).
     #[serde(skip)]
     pub justification: Option<String>,
+    /// The descriptor context (contract §14) it was evaluated in: one file deployed by two
+    /// descriptors gives two workloads, so it is a fingerprint input (only when set).
+    #[serde(skip)]
+    pub descriptor_context: Option<String>,
 }
 
 impl WorkloadRef {
@@ -397,6 +401,9 @@ pub struct ScopeInfo {
     pub context: Option<String>,
     pub cluster: Option<String>,
     pub policy: String,
+    /// A descriptor context's `file:line` (contract §14); absent for config contexts.
+    #[serde(rename = "contextSource", skip_serializing_if = "Option::is_none")]
+    pub context_source: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -368,10 +368,30 @@ fn level(level: Level) -> &'static str {
 }
 
 /// Lookups from a finding's location to what it is about.
+/// Places are keyed with the descriptor context too: a file several descriptor contexts
+/// deploy (contract §14) has one workload per context at the same place.
+type Place<'a> = (&'a str, u32, u32, Option<&'a str>);
+/// A workload by file, document, kind, namespace, name and descriptor context.
+type WorkloadKey<'a> = (&'a str, u32, &'a str, &'a str, &'a str, Option<&'a str>);
+
 struct Index<'a> {
-    images: HashMap<(&'a str, u32, u32), (&'a WorkloadReport, &'a ImageReport)>,
-    markers: HashMap<(&'a str, u32, u32), (&'a WorkloadReport, &'a BreakglassSource)>,
-    workloads: HashMap<(&'a str, u32, &'a str, &'a str, &'a str), &'a WorkloadReport>,
+    images: HashMap<Place<'a>, (&'a WorkloadReport, &'a ImageReport)>,
+    markers: HashMap<Place<'a>, (&'a WorkloadReport, &'a BreakglassSource)>,
+    workloads: HashMap<WorkloadKey<'a>, &'a WorkloadReport>,
+}
+
+/// The descriptor context a workload was evaluated in (`None` outside descriptor contexts).
+fn descriptor_context(w: &WorkloadReport) -> Option<&str> {
+    w.scope
+        .as_ref()
+        .filter(|s| s.context_source.is_some())
+        .and_then(|s| s.context.as_deref())
+}
+
+fn finding_context(f: &Finding) -> Option<&str> {
+    f.workload
+        .as_ref()
+        .and_then(|w| w.descriptor_context.as_deref())
 }
 
 impl<'a> Index<'a> {
@@ -383,6 +403,7 @@ impl<'a> Index<'a> {
         };
         for workload in &report.workloads {
             let loc = &workload.location;
+            let context = descriptor_context(workload);
             index
                 .workloads
                 .entry((
@@ -391,20 +412,21 @@ impl<'a> Index<'a> {
                     &workload.kind,
                     &workload.namespace,
                     &workload.name,
+                    context,
                 ))
                 .or_insert(workload);
             for image in &workload.images {
                 let l = &image.location;
                 index
                     .images
-                    .entry((&l.file, l.line, l.column))
+                    .entry((&l.file, l.line, l.column, context))
                     .or_insert((workload, image));
             }
             for source in workload.breakglass.iter().flat_map(|b| &b.sources) {
                 let l = &source.location;
                 index
                     .markers
-                    .entry((&l.file, l.line, l.column))
+                    .entry((&l.file, l.line, l.column, context))
                     .or_insert((workload, source));
             }
         }
@@ -421,6 +443,7 @@ impl<'a> Index<'a> {
                 w.kind.as_str(),
                 w.namespace.as_str(),
                 w.name.as_str(),
+                w.descriptor_context.as_deref(),
             ))
             .copied()
     }
@@ -692,7 +715,12 @@ fn result(
 fn properties(finding: &Finding, index: &Index<'_>) -> Map<String, Value> {
     let mut props = Map::new();
     let loc = &finding.location;
-    let key = (loc.file.as_str(), loc.line, loc.column);
+    let key = (
+        loc.file.as_str(),
+        loc.line,
+        loc.column,
+        finding_context(finding),
+    );
     let image = index.images.get(&key).filter(|_| finding.image.is_some());
     let marker = index
         .markers

@@ -41,6 +41,7 @@ fn denied(line: u32) -> Finding {
         rendered_from: None,
         kind_label: None,
         justification: None,
+        descriptor_context: None,
     });
     f.container = Some("web".to_string());
     f.image = Some("nginx".to_string());

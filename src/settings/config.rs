@@ -14,6 +14,9 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+mod gitops;
+pub use gitops::{ClusterIdentities, Family, GitopsSettings, normalize_folder};
+
 /// The file names looked for, in this order.
 pub const FILE_NAMES: [&str; 2] = [".binauthz-lint.yaml", ".binauthz-lint.yml"];
 
@@ -225,6 +228,8 @@ pub struct Config {
     pub render: RenderSettings,
     /// `platform:` (contract §12), for files no context covers and contexts without one.
     pub platform: Option<PlatformSetting>,
+    /// `discover:`, `repository:` and the cluster identities of `clusters:` (contract §14).
+    pub gitops: GitopsSettings,
 }
 
 /// A config that cannot be used (exit code 2), with every problem found.
@@ -273,6 +278,10 @@ fn normalize_abs(path: &Path, cwd: &Path) -> PathBuf {
 }
 
 /// `/`-joined components of `path` below `dir`, or `None` when it is not below it.
+pub fn relative_path(path: &Path, dir: &Path) -> Option<String> {
+    relative_to(path, dir)
+}
+
 fn relative_to(path: &Path, dir: &Path) -> Option<String> {
     let rel = path.strip_prefix(dir).ok()?;
     let parts: Vec<String> = rel
@@ -347,6 +356,7 @@ impl Config {
                 exceptions: parts.exceptions,
                 render: parts.render,
                 platform: parts.platform,
+                gitops: parts.gitops,
             }),
             _ => Err(ConfigError {
                 diagnostics: diags,
@@ -416,6 +426,21 @@ pub fn resolve_cluster(clusters: &BTreeMap<String, String>, value: &str) -> Resu
     }
 }
 
+/// A cluster key `LOCATION.NAME` as written in `clusters:`; an error at `span` otherwise.
+fn resolve_cluster_key(loader: &mut Loader<'_>, key: &str, span: Span) -> Option<String> {
+    match key.split_once('.') {
+        Some((location, name)) if !location.is_empty() && !name.is_empty() => Some(key.to_string()),
+        _ => {
+            loader.error(
+                span,
+                format!("`{key}` is not a cluster key `LOCATION.NAME` (e.g. us-central1-a.prod)"),
+                "not LOCATION.NAME",
+            );
+            None
+        }
+    }
+}
+
 impl Context {
     /// A context matches a file when one of its globs matches the file or a folder above it
     /// (so `clusters/prod` covers everything below, like a gitignore line).
@@ -473,6 +498,7 @@ struct Parts {
     exceptions: Vec<Exception>,
     render: RenderSettings,
     platform: Option<PlatformSetting>,
+    gitops: GitopsSettings,
 }
 
 struct Loader<'t> {
@@ -497,6 +523,8 @@ const TOP_KEYS: &[&str] = &[
     "exceptions",
     "render",
     "platform",
+    "discover",
+    "repository",
 ];
 const CONTEXT_KEYS: &[&str] = &[
     "name",
@@ -757,7 +785,11 @@ impl<'t> Loader<'t> {
                     parts.exclude = patterns.into_iter().map(|(p, _)| p).collect();
                     parts.exclude_matcher = builder.build().ok();
                 }
-                "clusters" => parts.clusters = self.clusters(value),
+                "clusters" => {
+                    parts.clusters = self.clusters(value, &mut parts.gitops.clusters);
+                }
+                "discover" => parts.gitops.discover = self.discover(value),
+                "repository" => parts.gitops.repository = self.repository(value),
                 "contexts" => {
                     parts.contexts = self.contexts(value, &mut pending_clusters);
                 }
@@ -804,7 +836,10 @@ impl<'t> Loader<'t> {
             }
         }
         for (_, name, span) in pending_contexts {
-            if !context_names.contains(&name) {
+            // `Kind/namespace/name[@cluster]`: a context derived from a GitOps descriptor
+            // (contract §14), known only once the tree is read.
+            let descriptor_name = name.matches('/').count() >= 2;
+            if !context_names.contains(&name) && !descriptor_name {
                 let help = crate::policy::suggest(&name, context_names.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"));
                 let d = self.error(
@@ -890,7 +925,13 @@ impl<'t> Loader<'t> {
         parsed
     }
 
-    fn clusters(&mut self, node: NodeId) -> BTreeMap<String, String> {
+    /// `clusters:`: `alias: LOCATION.NAME` (v1.1), or `alias: {key, argocd, flux,
+    /// configSync}` (contract §14), whose identities go to `identities`.
+    fn clusters(
+        &mut self,
+        node: NodeId,
+        identities: &mut Vec<ClusterIdentities>,
+    ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         if self.tree.map(node).is_none() {
             self.wrong_type(node, "clusters", "a mapping of alias: LOCATION.NAME");
@@ -907,23 +948,26 @@ impl<'t> Loader<'t> {
                 );
                 continue;
             }
+            if self.tree.map(v).is_some() {
+                if let Some(entry) = self.cluster_object(&alias, v, span) {
+                    out.insert(alias, entry.key.clone());
+                    identities.push(entry);
+                }
+                continue;
+            }
             let Some(key) = self.non_empty_string(v, &format!("clusters.{alias}")) else {
                 continue;
             };
-            match key.split_once('.') {
-                Some((location, name)) if !location.is_empty() && !name.is_empty() => {
-                    out.insert(alias, key);
-                }
-                _ => {
-                    let vspan = self.tree.span(v);
-                    self.error(
-                        vspan,
-                        format!(
-                            "`{key}` is not a cluster key `LOCATION.NAME` (e.g. us-central1-a.prod)"
-                        ),
-                        "not LOCATION.NAME",
-                    );
-                }
+            if let Some(key) = resolve_cluster_key(self, &key, self.tree.span(v)) {
+                identities.push(ClusterIdentities {
+                    alias: alias.clone(),
+                    key: key.clone(),
+                    argocd: Vec::new(),
+                    flux: Vec::new(),
+                    config_sync: Vec::new(),
+                    span,
+                });
+                out.insert(alias, key);
             }
         }
         out

@@ -3,6 +3,7 @@
 //! exceptions matched against findings (`exceptions`).
 
 pub mod config;
+pub mod descriptors;
 pub mod exceptions;
 pub mod platform;
 pub mod scope;

@@ -1,6 +1,8 @@
 //! Per-path evaluation settings (contract §5): which namespace, cluster and policy each
 //! scanned file's workloads are evaluated with. Without a config file there is one scope;
-//! with one, scope 0 is the config's top level and scope `i + 1` is context `i`.
+//! with one, scope 0 is the config's top level and scope `i + 1` is context `i`. Contexts
+//! derived from GitOps descriptors (contract §14) come after the config's; a file they
+//! cover falls in each of them (fan-out), unless a config context matches it first.
 
 use crate::policy::Policy;
 use crate::policy::platform::PlatformPolicy;
@@ -8,7 +10,9 @@ use crate::report::Finding;
 use crate::report::{ScopeInfo, WorkloadReport};
 use crate::settings::ScanSettings;
 use crate::settings::config::Config;
+use crate::settings::descriptors::{Descriptors, NamespaceMode};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The settings one group of files is evaluated with.
 #[derive(Clone, Debug)]
@@ -23,6 +27,43 @@ pub struct Scope<'p> {
     pub policy_display: String,
     /// The platform policies of the scope (contract §15); empty without any.
     pub platform: Vec<&'p PlatformPolicy>,
+    /// Set for a context derived from a GitOps descriptor.
+    pub descriptor: Option<DescriptorScope>,
+}
+
+/// What a descriptor context adds to a scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DescriptorScope {
+    /// The descriptor's `file:line` (JSON `workloads[].contextSource`).
+    pub source: String,
+    /// Flux `targetNamespace`, a RepoSync's namespace: every object's namespace.
+    pub namespace_override: Option<String>,
+    /// Config Sync: the cluster name `cluster-name-selector` annotations are matched against.
+    pub config_sync_cluster: Option<String>,
+}
+
+impl DescriptorScope {
+    /// The scope part of a derived context (its namespace, when it fills only objects that
+    /// name none, is the scope's default namespace instead).
+    pub fn of(context: &crate::settings::descriptors::DerivedContext) -> DescriptorScope {
+        DescriptorScope {
+            source: context.source_text(),
+            namespace_override: match context.namespace_mode {
+                NamespaceMode::Override => context.namespace.clone(),
+                NamespaceMode::Fill => None,
+            },
+            config_sync_cluster: context.config_sync_cluster.clone(),
+        }
+    }
+}
+
+/// The descriptor contexts of a run: scope `first + i` is derived context `i`; paths are
+/// matched relative to `root` (the repository root).
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub root: PathBuf,
+    pub descriptors: Arc<Descriptors>,
+    pub first: usize,
 }
 
 /// Every scope of a run, and how a file picks its scope.
@@ -32,6 +73,8 @@ pub struct Scopes<'p, 'c> {
     pub config: Option<&'c Config>,
     /// Anchors relative candidate paths.
     pub cwd: PathBuf,
+    /// Contexts from GitOps descriptors (`discover:`), when any.
+    pub derived: Option<Derived>,
 }
 
 impl<'p, 'c> Scopes<'p, 'c> {
@@ -45,9 +88,11 @@ impl<'p, 'c> Scopes<'p, 'c> {
                 context: None,
                 policy_display: policy.source().to_string(),
                 platform: Vec::new(),
+                descriptor: None,
             }],
             config: None,
             cwd: PathBuf::new(),
+            derived: None,
         }
     }
 
@@ -60,15 +105,44 @@ impl<'p, 'c> Scopes<'p, 'c> {
     /// The scope of a file, from its path (relative to `cwd` or absolute); `None` is
     /// standard input, which is outside every context.
     pub fn index_for(&self, path: Option<&Path>) -> usize {
-        let (Some(config), Some(path)) = (self.config, path) else {
-            return 0;
+        self.indices_for(path).first().copied().unwrap_or(0)
+    }
+
+    /// Every scope a file is evaluated in: the first matching config context; else each
+    /// descriptor context that deploys it (fan-out); else the top level.
+    pub fn indices_for(&self, path: Option<&Path>) -> Vec<usize> {
+        let Some(path) = path else {
+            return vec![0];
         };
         let abs = crate::report::paths::normalize(&self.cwd.join(path));
-        config
-            .context_of(&abs)
+        if let Some(i) = self
+            .config
+            .and_then(|config| config.context_of(&abs))
             .map(|i| i + 1)
             .filter(|&i| i < self.list.len())
-            .unwrap_or(0)
+        {
+            return vec![i];
+        }
+        let covering: Vec<usize> = self
+            .derived
+            .as_ref()
+            .and_then(|d| {
+                let rel = crate::settings::config::relative_path(&abs, &d.root)?;
+                Some(
+                    d.descriptors
+                        .covering(&rel)
+                        .into_iter()
+                        .map(|i| d.first + i)
+                        .filter(|&i| i < self.list.len())
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        if covering.is_empty() {
+            vec![0]
+        } else {
+            covering
+        }
     }
 
     pub fn get(&self, index: usize) -> &Scope<'p> {
@@ -84,6 +158,9 @@ impl<'p, 'c> Scopes<'p, 'c> {
         for f in findings {
             if let Some(w) = &mut f.workload {
                 w.context.clone_from(&scope.context);
+                if scope.descriptor.is_some() {
+                    w.descriptor_context.clone_from(&scope.context);
+                }
             }
         }
     }
@@ -98,11 +175,12 @@ fn stamp_workload(w: &mut WorkloadReport, index: usize, scope: &Scope<'_>, with_
         .clone()
         .filter(|_| w.platform == crate::settings::platform::Platform::Gke);
     w.cluster.clone_from(&cluster);
-    if with_config {
+    if with_config || scope.descriptor.is_some() {
         w.scope = Some(ScopeInfo {
             context: scope.context.clone(),
             cluster,
             policy: scope.policy_display.clone(),
+            context_source: scope.descriptor.as_ref().map(|d| d.source.clone()),
         });
     }
 }

@@ -594,6 +594,18 @@ pub enum HelmError {
         "--render helm: `{program}` was not found; install helm (https://helm.sh/docs/intro/install/) or run without --render helm"
     )]
     NotFound { program: String },
+    #[error("--render helm: cannot write a descriptor's inline values: {0}")]
+    Io(String),
+}
+
+/// What a GitOps descriptor (contract §14) adds to the rendering of a chart it deploys:
+/// values files (after the config's), inline values (written to a private temporary file,
+/// last, so they win as in Argo CD and Flux) and the release name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseSettings {
+    pub values_files: Vec<PathBuf>,
+    pub inline_values: Option<String>,
+    pub release_name: Option<String>,
 }
 
 /// The outcome of one root: its rendered, relocated result, or a `render-failed` finding.
@@ -604,7 +616,45 @@ pub fn render_root(
     policy: &Policy,
     options: &HelmOptions<'_>,
 ) -> Result<FileResult, HelmError> {
-    let output = match run_helm(root, values, &settings.namespace, options) {
+    render_release(
+        root,
+        values,
+        &ReleaseSettings::default(),
+        settings,
+        policy,
+        options,
+    )
+}
+
+/// [`render_root`] with a descriptor's release settings.
+pub fn render_release(
+    root: &ChartRoot,
+    values: &[PathBuf],
+    release: &ReleaseSettings,
+    settings: &ScanSettings,
+    policy: &Policy,
+    options: &HelmOptions<'_>,
+) -> Result<FileResult, HelmError> {
+    let mut all: Vec<PathBuf> = values.to_vec();
+    all.extend(release.values_files.iter().cloned());
+    // Kept alive until helm has run: the inline values file lives in it.
+    let _inline_dir = match &release.inline_values {
+        Some(text) => {
+            let dir = PrivateDir::new().map_err(|e| HelmError::Io(e.to_string()))?;
+            let file = dir.0.join("descriptor-values.yaml");
+            std::fs::write(&file, text).map_err(|e| HelmError::Io(e.to_string()))?;
+            all.push(file);
+            Some(dir)
+        }
+        None => None,
+    };
+    let output = match run_helm(
+        root,
+        &all,
+        release.release_name.as_deref(),
+        &settings.namespace,
+        options,
+    ) {
         Ok(text) => text,
         Err(Failure::NotFound) => {
             return Err(HelmError::NotFound {
@@ -702,6 +752,7 @@ impl Drop for PrivateDir {
 fn run_helm(
     root: &ChartRoot,
     values: &[PathBuf],
+    release: Option<&str>,
     namespace: &str,
     options: &HelmOptions<'_>,
 ) -> Result<String, Failure> {
@@ -714,11 +765,12 @@ fn run_helm(
         Path::new(".").join(&root.dir)
     };
     let mut command = Command::new(options.program);
-    command
-        .current_dir(options.cwd)
-        .arg("template")
-        .arg(chart)
-        .arg(format!("--namespace={namespace}"));
+    command.current_dir(options.cwd).arg("template");
+    // `helm template NAME CHART`: a name that looks like an option is left out.
+    if let Some(name) = release.filter(|n| !n.starts_with('-') && !n.is_empty()) {
+        command.arg(name);
+    }
+    command.arg(chart).arg(format!("--namespace={namespace}"));
     for file in values {
         command.arg("--values").arg(file);
     }

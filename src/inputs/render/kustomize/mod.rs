@@ -10,7 +10,6 @@
 
 use super::unseen::{self, RawRoot};
 use super::{Disk, Files, Prepared, RenderOptions};
-use crate::evaluate::context::FileContext;
 use crate::evaluate::scan::{self, FileResult, Source};
 use crate::inputs::discover::{Candidate, Candidates};
 use crate::report::fingerprint::image_repository;

@@ -164,10 +164,10 @@ pub(super) fn evaluate_rendered(
     scopes: &Scopes<'_, '_>,
     display: &dyn Fn(&Path) -> String,
 ) -> FileResult {
-    let index = scopes.index_for(Some(&root.file));
-    let scope = scopes.get(index);
-    let mut result = scan::scan_text_in(&root.display, rendered, &FileContext::of(scope));
-    scopes.stamp(index, &mut result.workloads, &mut result.findings);
+    // Once per scope the root falls in (descriptor fan-out, contract §14).
+    let indices = scopes.indices_for(Some(&root.file));
+    let scope = scopes.get(indices.first().copied().unwrap_or(0));
+    let mut result = scan::scan_in_scopes(&root.display, rendered, &indices, scopes);
     if result.skipped.is_some() {
         return result;
     }
