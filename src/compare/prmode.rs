@@ -275,7 +275,13 @@ impl BaseTree {
                         FileResult::helm_template(&shown, in_chart(&file.path).unwrap_or(1))
                     }
                     Ok(text) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        crate::evaluate::scan::scan_in_scopes(&shown, &text, &indices, scopes)
+                        crate::evaluate::scan::scan_in_scopes(
+                            &shown,
+                            &text,
+                            Some(&abs),
+                            &indices,
+                            scopes,
+                        )
                     }))
                     .unwrap_or_else(|_| FileResult::skipped(&shown, "unreadable")),
                 };

@@ -102,7 +102,7 @@ fn process_candidate(
         Candidate::Read { path, .. } => Some(path.as_path()),
         _ => None,
     };
-    scan::scan_in_scopes(display, &text, &scopes.indices_for(path), scopes)
+    scan::scan_in_scopes(display, &text, path, &scopes.indices_for(path), scopes)
 }
 
 /// Every candidate through `work` on a pool of `jobs` threads, largest files first, results

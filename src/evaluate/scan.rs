@@ -174,19 +174,32 @@ pub fn scan_tree(display: &str, text: &str, tree: &Tree<'_>, ctx: &FileContext<'
 pub fn scan_in_scopes(
     display: &str,
     text: &str,
+    path: Option<&std::path::Path>,
     indices: &[usize],
     scopes: &Scopes<'_, '_>,
 ) -> FileResult {
+    // A Config Sync hierarchy folder names the namespace of the objects that name none.
+    let in_folder_namespace = |index: usize| {
+        scopes.hierarchy_namespace(index, path).map(|ns| {
+            let mut scope = scopes.get(index).clone();
+            scope.settings.namespace = ns;
+            scope
+        })
+    };
     let first = indices.first().copied().unwrap_or(0);
     if indices.len() <= 1 {
-        let mut result = scan_text_in(display, text, &FileContext::of(scopes.get(first)));
+        let own = in_folder_namespace(first);
+        let scope = own.as_ref().unwrap_or_else(|| scopes.get(first));
+        let mut result = scan_text_in(display, text, &FileContext::of(scope));
         scopes.stamp(first, &mut result.workloads, &mut result.findings);
         return result;
     }
     let tree = crate::yaml::parse_manifest(text, &scopes.get(first).settings.limits);
     let mut merged: Option<FileResult> = None;
     for &index in indices {
-        let mut result = scan_tree(display, text, &tree, &FileContext::of(scopes.get(index)));
+        let own = in_folder_namespace(index);
+        let scope = own.as_ref().unwrap_or_else(|| scopes.get(index));
+        let mut result = scan_tree(display, text, &tree, &FileContext::of(scope));
         scopes.stamp(index, &mut result.workloads, &mut result.findings);
         match &mut merged {
             None => merged = Some(result),

@@ -40,6 +40,9 @@ pub struct DescriptorScope {
     pub namespace_override: Option<String>,
     /// Config Sync: the cluster name `cluster-name-selector` annotations are matched against.
     pub config_sync_cluster: Option<String>,
+    /// Config Sync hierarchy format: the root folder (repository-relative) whose
+    /// `namespaces/…/<ns>/` folders give their files' objects namespace `<ns>`.
+    pub hierarchy: Option<String>,
 }
 
 impl DescriptorScope {
@@ -53,6 +56,7 @@ impl DescriptorScope {
                 NamespaceMode::Fill => None,
             },
             config_sync_cluster: context.config_sync_cluster.clone(),
+            hierarchy: context.hierarchy.clone(),
         }
     }
 }
@@ -143,6 +147,22 @@ impl<'p, 'c> Scopes<'p, 'c> {
         } else {
             covering
         }
+    }
+
+    /// Config Sync hierarchy format: the namespace a file's folder gives its objects in
+    /// scope `index` (`<root>/namespaces/…/<ns>/file`), if any.
+    pub fn hierarchy_namespace(&self, index: usize, path: Option<&Path>) -> Option<String> {
+        let root = self.get(index).descriptor.as_ref()?.hierarchy.as_deref()?;
+        let derived = self.derived.as_ref()?;
+        let abs = crate::report::paths::normalize(&self.cwd.join(path?));
+        let rel = crate::settings::config::relative_path(&abs, &derived.root)?;
+        let below = if root.is_empty() {
+            rel.as_str()
+        } else {
+            rel.strip_prefix(root)?.strip_prefix('/')?
+        };
+        let (folder, _file) = below.strip_prefix("namespaces/")?.rsplit_once('/')?;
+        folder.rsplit('/').next().map(str::to_string)
     }
 
     pub fn get(&self, index: usize) -> &Scope<'p> {

@@ -175,6 +175,7 @@ impl Reader<'_, '_> {
             render: (!render.is_empty()).then_some(Value::Object(render)),
             namespace_mode: NamespaceMode::Fill,
             config_sync_cluster: None,
+            hierarchy: None,
             covers,
         });
     }

@@ -63,6 +63,10 @@ pub(super) fn derive(
         }
         let dir = normalize_folder(str_at(&o.value, &["spec", "git", "dir"]).unwrap_or("/"));
         let covers = tree.deploys(&dir, Walk::Recursive);
+        // RootSync reads `hierarchy` unless told `unstructured`; a RepoSync is unstructured.
+        let hierarchy = (kind == "RootSync"
+            && str_at(&o.value, &["spec", "sourceFormat"]) != Some("unstructured"))
+        .then(|| dir.clone());
         let own_ns = o.namespace_or(NAMESPACE);
         // A RepoSync syncs into its own namespace only.
         let (namespace, mode) = if kind == "RepoSync" {
@@ -115,6 +119,7 @@ pub(super) fn derive(
                 render: None,
                 namespace_mode: mode,
                 config_sync_cluster: identity,
+                hierarchy: hierarchy.clone(),
                 covers: covers.clone(),
             });
         }

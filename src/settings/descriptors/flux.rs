@@ -257,6 +257,7 @@ pub(super) fn derive(
                     NamespaceMode::Fill
                 },
                 config_sync_cluster: None,
+                hierarchy: None,
                 covers: item.covers.clone(),
             });
         }

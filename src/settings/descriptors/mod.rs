@@ -83,6 +83,10 @@ pub struct DerivedContext {
     /// matched (Config Sync contexts only).
     #[serde(skip)]
     pub config_sync_cluster: Option<String>,
+    /// A Config Sync root in hierarchy format: the folder whose `namespaces/<ns>/` files
+    /// belong to namespace `<ns>`.
+    #[serde(skip)]
+    pub hierarchy: Option<String>,
     /// What the context deploys: its paths and what their kustomizations reach.
     #[serde(skip)]
     pub covers: Vec<Cover>,

@@ -167,7 +167,7 @@ pub(super) fn evaluate_rendered(
     // Once per scope the root falls in (descriptor fan-out, contract §14).
     let indices = scopes.indices_for(Some(&root.file));
     let scope = scopes.get(indices.first().copied().unwrap_or(0));
-    let mut result = scan::scan_in_scopes(&root.display, rendered, &indices, scopes);
+    let mut result = scan::scan_in_scopes(&root.display, rendered, None, &indices, scopes);
     if result.skipped.is_some() {
         return result;
     }
