@@ -43,3 +43,32 @@ fn main_rs_is_a_thin_binary() {
         "src/main.rs has {lines} lines: orchestration belongs in src/app/"
     );
 }
+
+#[test]
+fn no_source_file_is_above_a_thousand_lines() {
+    fn walk(dir: &Path, out: &mut Vec<(String, usize)>) {
+        for entry in std::fs::read_dir(dir).expect("src folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = std::fs::read_to_string(&path)
+                    .expect("source")
+                    .lines()
+                    .count();
+                if lines > 1_000 {
+                    out.push((path.display().to_string(), lines));
+                }
+            }
+        }
+    }
+    let mut long = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut long,
+    );
+    assert!(
+        long.is_empty(),
+        "split these (docs/architecture.md: files stay readable): {long:?}"
+    );
+}
