@@ -504,18 +504,7 @@ fn evaluate(
                 .finding(rule, level, message, marker.span, input.site.document);
         f.workload = Some(identity.clone());
         if marker.ineffective.is_none() {
-            for image in images
-                .iter()
-                .filter(|i| i.verdict.decision == Decision::Deny)
-            {
-                f.related.push(Related {
-                    message: format!(
-                        "overrides the denial of {} (container {})",
-                        image.image, image.container
-                    ),
-                    location: image.location.clone(),
-                });
-            }
+            f.related.extend(super::workload::denial_overrides(&images));
         }
         result.findings.push(f);
     }

@@ -246,21 +246,23 @@ fn marker_findings(
             document,
         );
         f.workload = Some(identity_ref.clone());
-        // The denials it overrides, at their images.
-        for image in images
-            .iter()
-            .filter(|i| i.verdict.decision == Decision::Deny)
-        {
-            f.related.push(Related {
-                message: format!(
-                    "overrides the denial of {} (container {})",
-                    image.image, image.container
-                ),
-                location: image.location.clone(),
-            });
-        }
+        f.related.extend(denial_overrides(images));
         result.findings.push(f);
     }
+}
+
+/// The denials an effective break-glass overrides, as related locations at their images.
+pub(super) fn denial_overrides(images: &[ImageReport]) -> impl Iterator<Item = Related> + '_ {
+    images
+        .iter()
+        .filter(|i| i.verdict.decision == Decision::Deny)
+        .map(|image| Related {
+            message: format!(
+                "overrides the denial of {} (container {})",
+                image.image, image.container
+            ),
+            location: image.location.clone(),
+        })
 }
 
 /// `image-denied` / `image-denied-dryrun` at every denied image of a workload that no

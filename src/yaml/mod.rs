@@ -38,6 +38,42 @@ pub struct Span {
     pub end: Pos,
 }
 
+impl Span {
+    /// The columns of `text[start..end]` inside the scalar `text` written at this span, when
+    /// the scalar is on one line and has no escapes (otherwise the whole scalar): a
+    /// diagnostic can underline the offending part of a pattern, not the whole value.
+    pub fn within_scalar(self, text: &str, start: usize, end: usize) -> Span {
+        let span = self;
+        let width = span.end.column.saturating_sub(span.start.column);
+        let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+        let quote = if width == chars {
+            0
+        } else if width == chars.saturating_add(2) {
+            1
+        } else {
+            return span;
+        };
+        if span.start.line != span.end.line || start > end {
+            return span;
+        }
+        let (Some(before), Some(inner)) = (text.get(..start), text.get(start..end)) else {
+            return span;
+        };
+        let col = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let first = span.start.column + quote + col(before.chars().count());
+        Span {
+            start: Pos {
+                line: span.start.line,
+                column: first,
+            },
+            end: Pos {
+                line: span.start.line,
+                column: first + col(inner.chars().count()),
+            },
+        }
+    }
+}
+
 /// How a scalar was written; Kubernetes (go-yaml v2, YAML 1.1) only resolves plain scalars.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::yaml::{NodeId, Pos, Span};
+use crate::yaml::{NodeId, Span};
 
 use super::super::pattern::Pattern;
 use super::super::{AdmissionRule, AllowPattern, EvaluationMode, RuleKind};
@@ -495,7 +495,7 @@ impl Loader<'_> {
                     out.push(AllowPattern { pattern, source });
                 }
                 Err(err) => {
-                    let sub = self.sub_span(span, text, err.start, err.end);
+                    let sub = span.within_scalar(text, err.start, err.end);
                     let d = self
                         .error(
                             sub,
@@ -512,38 +512,6 @@ impl Loader<'_> {
             }
         }
         out
-    }
-
-    /// The columns of `text[start..end]` inside the scalar written at `span`, when the scalar
-    /// is on one line and has no escapes (otherwise the whole scalar).
-    fn sub_span(&self, span: Span, text: &str, start: usize, end: usize) -> Span {
-        let width = span.end.column.saturating_sub(span.start.column);
-        let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
-        let quote = if width == chars {
-            0
-        } else if width == chars.saturating_add(2) {
-            1
-        } else {
-            return span;
-        };
-        if span.start.line != span.end.line || start > end {
-            return span;
-        }
-        let (Some(before), Some(inner)) = (text.get(..start), text.get(start..end)) else {
-            return span;
-        };
-        let col = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let first = span.start.column + quote + col(before.chars().count());
-        Span {
-            start: Pos {
-                line: span.start.line,
-                column: first,
-            },
-            end: Pos {
-                line: span.start.line,
-                column: first + col(inner.chars().count()),
-            },
-        }
     }
 
     fn placeholder_check(&mut self, span: Span, text: &str, what: &str) {

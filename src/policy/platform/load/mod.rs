@@ -13,7 +13,7 @@
 
 mod kinds;
 
-use crate::yaml::{self, Limits, NodeId, Pos, ScalarKind, Span, Tree};
+use crate::yaml::{self, Limits, NodeId, ScalarKind, Span, Tree};
 
 use super::super::decision::PolicyRef;
 use super::super::load::{
@@ -637,7 +637,7 @@ impl<'t> Loader<'t> {
                         out.push(pattern);
                     }
                     Err(err) => {
-                        let sub = sub_span(span, &text, err.start, err.end);
+                        let sub = span.within_scalar(&text, err.start, err.end);
                         self.error_help(
                             sub,
                             Refuser::Linter,
@@ -914,36 +914,4 @@ fn parse_int(text: &str) -> Option<i64> {
         return None;
     }
     text.parse().ok()
-}
-
-/// The columns of `text[start..end]` inside the scalar written at `span`, when the scalar
-/// is on one line and has no escapes (otherwise the whole scalar).
-fn sub_span(span: Span, text: &str, start: usize, end: usize) -> Span {
-    let width = span.end.column.saturating_sub(span.start.column);
-    let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
-    let quote = if width == chars {
-        0
-    } else if width == chars.saturating_add(2) {
-        1
-    } else {
-        return span;
-    };
-    if span.start.line != span.end.line || start > end {
-        return span;
-    }
-    let (Some(before), Some(inner)) = (text.get(..start), text.get(start..end)) else {
-        return span;
-    };
-    let col = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let first = span.start.column + quote + col(before.chars().count());
-    Span {
-        start: Pos {
-            line: span.start.line,
-            column: first,
-        },
-        end: Pos {
-            line: span.start.line,
-            column: first + col(inner.chars().count()),
-        },
-    }
 }
