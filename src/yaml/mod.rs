@@ -38,6 +38,53 @@ pub struct Span {
     pub end: Pos,
 }
 
+impl Tree<'_> {
+    /// The checks every strict settings file (config, test suite) starts with: the parse
+    /// error, duplicate keys, and exactly one document. Each problem goes to `error` (span,
+    /// message, label); `None` when the file cannot be read further, else the document's
+    /// root (`Some(None)` for an empty file).
+    pub fn single_document_root(
+        &self,
+        what: &str,
+        mut error: impl FnMut(Span, String, &'static str),
+    ) -> Option<Option<NodeId>> {
+        if let Some(err) = &self.error {
+            let at = Span {
+                start: err.pos,
+                end: err.pos,
+            };
+            error(
+                at,
+                format!("not valid YAML: {}", err.message),
+                "parsing stopped here",
+            );
+            return None;
+        }
+        for dup in &self.duplicates {
+            let message = format!(
+                "`{}` is repeated (first at line {}); say it once",
+                dup.key, dup.first.start.line
+            );
+            error(dup.span, message, "repeated key");
+        }
+        if self.documents.len() > 1 {
+            let span = self
+                .documents
+                .get(1)
+                .and_then(|d| d.root)
+                .map(|r| self.span(r))
+                .unwrap_or_default();
+            error(
+                span,
+                format!("a {what} file holds one YAML document"),
+                "second document",
+            );
+            return None;
+        }
+        Some(self.documents.first().and_then(|d| d.root))
+    }
+}
+
 impl Span {
     /// The columns of `text[start..end]` inside the scalar `text` written at this span, when
     /// the scalar is on one line and has no escapes (otherwise the whole scalar): a

@@ -247,38 +247,10 @@ impl<'t> Loader<'t> {
     }
 
     pub(super) fn load(&mut self) -> Option<Parts> {
-        if let Some(err) = &self.tree.error {
-            let at = Span {
-                start: err.pos,
-                end: err.pos,
-            };
-            let message = format!("not valid YAML: {}", err.message);
-            self.error(at, message, "parsing stopped here");
-            return None;
-        }
-        for dup in &self.tree.duplicates {
-            let message = format!(
-                "`{}` is repeated (first at line {}); say it once",
-                dup.key, dup.first.start.line
-            );
-            self.error(dup.span, message, "repeated key");
-        }
-        if self.tree.documents.len() > 1 {
-            let span = self
-                .tree
-                .documents
-                .get(1)
-                .and_then(|d| d.root)
-                .map(|r| self.tree.span(r))
-                .unwrap_or_default();
-            self.error(
-                span,
-                "a config file holds one YAML document".to_string(),
-                "second document",
-            );
-            return None;
-        }
-        let root = self.tree.documents.first().and_then(|d| d.root);
+        let tree = self.tree;
+        let root = tree.single_document_root("config", |span, message, label| {
+            self.error(span, message, label);
+        })?;
         let Some(root) = root.filter(|r| !self.tree.is_null(*r)) else {
             // An empty file is a valid config with every default.
             return Some(Parts::default());
