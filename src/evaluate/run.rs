@@ -63,10 +63,11 @@ fn read_candidate(
     }
 }
 
-fn scope_index(candidate: &Candidate, scopes: &Scopes<'_, '_>) -> usize {
+/// Every scope a candidate is evaluated in (see [`Scopes::indices_for`]).
+fn scope_indices(candidate: &Candidate, scopes: &Scopes<'_, '_>) -> Vec<usize> {
     match candidate {
-        Candidate::Read { path, .. } => scopes.index_for(Some(path)),
-        _ => scopes.index_for(None),
+        Candidate::Read { path, .. } => scopes.indices_for(Some(path)),
+        _ => scopes.indices_for(None),
     }
 }
 
@@ -76,7 +77,8 @@ fn process_candidate(
     stdin_text: Option<&str>,
     scopes: &Scopes<'_, '_>,
 ) -> FileResult {
-    let index = scope_index(candidate, scopes);
+    let indices = scope_indices(candidate, scopes);
+    let index = indices.first().copied().unwrap_or(0);
     let scope = scopes.get(index);
     // `helm template … | binauthz-lint scan -`: findings go to the template files.
     if let (Candidate::Stdin, Some(t)) = (candidate, stdin_text)
@@ -102,7 +104,7 @@ fn process_candidate(
         Candidate::Read { path, .. } => Some(path.as_path()),
         _ => None,
     };
-    scan::scan_in_scopes(display, &text, path, &scopes.indices_for(path), scopes)
+    scan::scan_in_scopes(display, &text, path, &indices, scopes)
 }
 
 /// Every candidate through `work` on a pool of `jobs` threads, largest files first, results
@@ -278,10 +280,7 @@ pub fn run_pair(
                     process_candidate(display, candidate, stdin_text, new),
                 );
             }
-            let indices = match candidate {
-                Candidate::Read { path, .. } => old.indices_for(Some(path)),
-                _ => old.indices_for(None),
-            };
+            let indices = scope_indices(candidate, old);
             let index = indices.first().copied().unwrap_or(0);
             let settings = &old.get(index).settings;
             let text = match read_candidate(display, candidate, stdin_text, settings.max_file_size)

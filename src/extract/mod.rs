@@ -204,6 +204,7 @@ pub fn extract_with(
                     }
                 }
             }
+            None if routes::has_no_pod_spec(api_group(&object.api_version), &object.kind) => {}
             None => detect(tree, &object, default_namespace, &mut out),
         }
     }

@@ -733,3 +733,43 @@ pub fn creates_no_pods(group: &str, kind: &str) -> bool {
         .iter()
         .any(|(g, k)| *g == group && *k == kind)
 }
+
+/// Built-in kinds whose schema has no pod spec anywhere (and the CustomResourceDefinition,
+/// whose schema only describes one): the inferred route never applies to them, so their
+/// objects — a repository's many ConfigMaps, Services and Secrets, its huge CRDs — are not
+/// walked node by node. The API server refuses a `containers` list in any of them (an
+/// unknown field), so nothing is lost.
+const NO_POD_SPEC_KINDS: &[(&str, &str)] = &[
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("", "Namespace"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PersistentVolume"),
+    ("", "Endpoints"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "IngressClass"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("policy", "PodDisruptionBudget"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "StorageClass"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+];
+
+/// True for a built-in kind of [`NO_POD_SPEC_KINDS`] under its API group.
+pub fn has_no_pod_spec(group: &str, kind: &str) -> bool {
+    NO_POD_SPEC_KINDS
+        .iter()
+        .any(|(g, k)| *g == group && *k == kind)
+}

@@ -106,18 +106,17 @@ impl<'p, 'c> Scopes<'p, 'c> {
         &self.list[0]
     }
 
-    /// The scope of a file, from its path (relative to `cwd` or absolute); `None` is
-    /// standard input, which is outside every context.
-    pub fn index_for(&self, path: Option<&Path>) -> usize {
-        self.indices_for(path).first().copied().unwrap_or(0)
-    }
-
     /// Every scope a file is evaluated in: the first matching config context; else each
     /// descriptor context that deploys it (fan-out); else the top level.
     pub fn indices_for(&self, path: Option<&Path>) -> Vec<usize> {
         let Some(path) = path else {
             return vec![0];
         };
+        // Without a config file or descriptor contexts every file is in the top scope: no
+        // path work at all (most scans).
+        if self.config.is_none() && self.derived.is_none() {
+            return vec![0];
+        }
         let abs = crate::report::paths::normalize(&self.cwd.join(path));
         if let Some(i) = self
             .config

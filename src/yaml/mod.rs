@@ -228,6 +228,10 @@ pub struct Tree<'a> {
     pub duplicates: Vec<DuplicateKey>,
     /// Set when parsing stopped early; documents before the error are kept.
     pub error: Option<YamlError>,
+    /// Some mapping has a key that is not a scalar, a `<<` key or a repeated key: only then
+    /// can [`Tree::entries`] differ from the entries as written (nearly every manifest has
+    /// none, and its lookups skip the merge and last-wins work).
+    irregular_keys: bool,
 }
 
 /// Nodes of a tree are only dropped as a flat vector, so deep trees never recurse on drop.
@@ -314,7 +318,7 @@ impl<'a> Tree<'a> {
             return Some(*found);
         }
         // Merge keys: bounded depth keeps a cycle-free walk cheap even on hostile input.
-        if depth >= 8 {
+        if depth >= 8 || !self.irregular_keys {
             return None;
         }
         for (k, v) in entries.iter().rev() {
@@ -350,6 +354,9 @@ impl<'a> Tree<'a> {
         let Some(own) = self.map(map) else {
             return Vec::new();
         };
+        if !self.irregular_keys {
+            return own.to_vec();
+        }
         // Fast path for nearly every mapping: no merge key and no repeated key, so the
         // entries are exactly as written (no hashing, one allocation).
         if own.len() <= 32 && !own.iter().any(|(k, _)| self.is_merge_key(*k)) {
@@ -483,6 +490,8 @@ impl TreeBuilder {
 
     /// The tree with `root` as its only document.
     pub fn finish(mut self, root: NodeId) -> Tree<'static> {
+        // Its mappings are not checked for repeated keys: lookups take the general path.
+        self.tree.irregular_keys = true;
         self.tree.documents.push(Document {
             index: 0,
             root: Some(root),
@@ -557,9 +566,9 @@ struct Builder<'a> {
     limits: Limits,
     stack: Vec<Open>,
     children: Vec<NodeId>,
-    anchors: HashMap<usize, NodeId>,
-    /// Number of nodes under each node, aliases expanded (saturating).
-    sizes: Vec<u64>,
+    /// Each anchored node and the number of nodes under it, aliases expanded (saturating):
+    /// what an alias to it costs the alias budget.
+    anchors: HashMap<usize, (NodeId, u64)>,
     alias_spent: u64,
     document: u32,
     in_document: bool,
@@ -582,7 +591,6 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             children: Vec::with_capacity(256),
             anchors: HashMap::new(),
-            sizes: Vec::with_capacity(text_len / 16),
             alias_spent: 0,
             document: 0,
             in_document: false,
@@ -650,7 +658,6 @@ impl<'a> Builder<'a> {
                 tag: None,
             },
             Span { start: at, end: at },
-            1,
         )?;
         self.attach(id, 1);
         Ok(())
@@ -677,11 +684,10 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn push_node(&mut self, value: Value<'a>, span: Span, size: u64) -> Result<NodeId, String> {
+    fn push_node(&mut self, value: Value<'a>, span: Span) -> Result<NodeId, String> {
         let id = NodeId::try_from(self.tree.nodes.len())
             .map_err(|_| "too many YAML nodes in one file".to_string())?;
         self.tree.nodes.push(Node { value, span });
-        self.sizes.push(size);
         Ok(id)
     }
 
@@ -702,11 +708,10 @@ impl<'a> Builder<'a> {
             Event::DocumentStart(_) => self.begin_document()?,
             Event::DocumentEnd => self.end_document(),
             Event::Alias(anchor) => {
-                let target = *self
+                let (target, size) = *self
                     .anchors
                     .get(&anchor)
                     .ok_or_else(|| "alias to an unknown anchor".to_string())?;
-                let size = self.sizes.get(target as usize).copied().unwrap_or(1);
                 self.alias_spent = self.alias_spent.saturating_add(size);
                 if self.alias_spent > self.limits.alias_budget {
                     return Err(format!(
@@ -731,10 +736,9 @@ impl<'a> Builder<'a> {
                         tag,
                     },
                     self.offset.span(raw),
-                    1,
                 )?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, id);
+                    self.anchors.insert(anchor, (id, 1));
                 }
                 self.attach(id, 1);
             }
@@ -751,7 +755,7 @@ impl<'a> Builder<'a> {
                 } else {
                     Value::Seq(Vec::new())
                 };
-                let id = self.push_node(placeholder, self.offset.span(raw), 1)?;
+                let id = self.push_node(placeholder, self.offset.span(raw))?;
                 self.stack.push(Open {
                     id,
                     is_map,
@@ -787,11 +791,8 @@ impl<'a> Builder<'a> {
                         node.span.end = end;
                     }
                 }
-                if let Some(size) = self.sizes.get_mut(open.id as usize) {
-                    *size = open.size;
-                }
                 if open.anchor > 0 {
-                    self.anchors.insert(open.anchor, open.id);
+                    self.anchors.insert(open.anchor, (open.id, open.size));
                 }
                 self.attach(open.id, open.size);
             }
@@ -830,9 +831,11 @@ impl<'a> Builder<'a> {
         if pairs.len() <= 16 {
             for (i, (key, _)) in pairs.iter().enumerate() {
                 let Some(text) = self.tree.scalar(*key) else {
+                    self.tree.irregular_keys = true;
                     continue;
                 };
                 if text == "<<" {
+                    self.tree.irregular_keys = true;
                     continue;
                 }
                 let earlier = pairs[..i]
@@ -847,17 +850,21 @@ impl<'a> Builder<'a> {
                         first: self.tree.span(*prev),
                     };
                     self.tree.duplicates.push(duplicate);
+                    self.tree.irregular_keys = true;
                 }
             }
             return;
         }
         let mut first: HashMap<&str, NodeId> = HashMap::with_capacity(pairs.len());
         let mut found = Vec::new();
+        let mut irregular = false;
         for (key, _) in pairs {
             let Some(text) = self.tree.scalar(*key) else {
+                irregular = true;
                 continue;
             };
             if text == "<<" {
+                irregular = true;
                 continue;
             }
             if let Some(prev) = first.insert(text, *key) {
@@ -869,6 +876,7 @@ impl<'a> Builder<'a> {
                 });
             }
         }
+        self.tree.irregular_keys |= irregular || !found.is_empty();
         self.tree.duplicates.extend(found);
     }
 }
