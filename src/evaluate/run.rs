@@ -190,7 +190,11 @@ pub fn run_with_rendered(
         remaining.as_ref().unwrap_or(candidates),
         stdin_text,
         jobs,
-        |display, candidate| process_candidate(display, candidate, stdin_text, scopes),
+        |display, candidate| {
+            let mut result = process_candidate(display, candidate, stdin_text, scopes);
+            result.shrink_to_fit();
+            result
+        },
         internal_error,
     );
     assemble_prepared(
@@ -308,6 +312,8 @@ pub fn run_pair(
             // so that two reports do not cost twice the memory of one.
             before.findings = Vec::new();
             after.findings = Vec::new();
+            before.shrink_to_fit();
+            after.shrink_to_fit();
             (before, after)
         },
         |display, panic| {
@@ -352,6 +358,14 @@ pub fn assemble(results: Vec<FileResult>, policy: &Policy) -> Report {
     report.policy.source = policy.origin().clone();
     // Skipped Helm templates by chart folder: (first template, count), in display order.
     let mut charts: Vec<(String, String, usize)> = Vec::new();
+    // One exact allocation each instead of doubling (the old and new buffers of a doubling
+    // would be alive at once, at the scan's peak).
+    report
+        .workloads
+        .reserve_exact(results.iter().map(|r| r.workloads.len()).sum());
+    report
+        .findings
+        .reserve_exact(results.iter().map(|r| r.findings.len()).sum());
     for result in results {
         if result.skipped.as_deref() == Some(crate::inputs::discover::TERRAFORM_WITHOUT_CLOUD_RUN) {
             continue;
