@@ -66,19 +66,95 @@ fn write_array<T: Serialize + Sync>(
     out.write_all(b"\n  ]")
 }
 
-/// One element at depth 2: a newline, four spaces, and its pretty form with every line
-/// indented by four more spaces (JSON strings never contain raw newlines).
+/// One element at depth 2: a newline, four spaces, and its pretty form as serde_json's
+/// pretty printer writes it two levels down (written there directly, not re-indented).
 fn element<T: Serialize>(item: &T) -> io::Result<Vec<u8>> {
-    let pretty = serde_json::to_vec_pretty(item).map_err(io::Error::other)?;
-    let mut bytes = Vec::with_capacity(pretty.len() + pretty.len() / 8 + 8);
+    let mut bytes = Vec::with_capacity(1024);
     bytes.extend_from_slice(b"\n    ");
-    for &b in &pretty {
-        bytes.push(b);
-        if b == b'\n' {
-            bytes.extend_from_slice(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Nested::at(2));
+    item.serialize(&mut serializer).map_err(io::Error::other)?;
+    Ok(bytes)
+}
+
+/// `serde_json::ser::PrettyFormatter` (two-space indentation) starting `depth` levels deep.
+struct Nested {
+    current_indent: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(depth: usize) -> Nested {
+        Nested {
+            current_indent: depth,
+            has_value: false,
         }
     }
-    Ok(bytes)
+
+    fn newline_indent<W: ?Sized + Write>(&self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.current_indent {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.current_indent += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.current_indent -= 1;
+        if self.has_value {
+            self.newline_indent(writer)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.newline_indent(writer)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.current_indent += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.current_indent -= 1;
+        if self.has_value {
+            self.newline_indent(writer)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.newline_indent(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
