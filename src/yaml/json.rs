@@ -55,7 +55,8 @@ pub fn to_json(tree: &Tree, node: NodeId, max_nodes: usize) -> Option<serde_json
                         };
                         values.push(v);
                     }
-                    Value::Seq(items) => {
+                    Value::Seq(_) => {
+                        let items = tree.seq(id).unwrap_or_default();
                         frames.push(Frame::ExitSeq(items.len()));
                         for item in items.iter().rev() {
                             frames.push(Frame::Enter(*item, depth + 1));

@@ -143,17 +143,47 @@ impl Style {
     }
 }
 
+/// A node's value. Collections hold a range of the tree's shared child lists, so that a
+/// file's tree is a few flat vectors (no allocation per collection, 48-byte nodes).
 #[derive(Debug)]
 pub enum Value<'a> {
     Scalar {
         /// Borrowed from the source text when the scalar needs no unescaping or folding.
         text: Cow<'a, str>,
         style: Style,
-        /// The tag suffix when one was written (`!!str` → `str`).
-        tag: Option<String>,
+        /// The tag suffix when one was written (`!!str` → `str`), as an index into the tree's
+        /// tags; [`NO_TAG`] for none (nearly every scalar).
+        tag: u32,
     },
-    Seq(Vec<NodeId>),
-    Map(Vec<(NodeId, NodeId)>),
+    /// Items `start..start + len` of the tree's sequence items.
+    Seq(Children),
+    /// Pairs `start..start + len` of the tree's mapping entries.
+    Map(Children),
+}
+
+/// A scalar without a tag.
+const NO_TAG: u32 = u32::MAX;
+
+/// Where a collection's children are in the tree's shared lists.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Children {
+    start: u32,
+    len: u32,
+}
+
+impl Children {
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+
+    /// The children appended to `list` from `start` on.
+    fn since<T>(list: &[T], start: usize) -> Children {
+        Children {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(list.len().saturating_sub(start)).unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -224,6 +254,12 @@ impl YamlError {
 #[derive(Debug, Default)]
 pub struct Tree<'a> {
     nodes: Vec<Node<'a>>,
+    /// The items of every sequence, each sequence's contiguous.
+    items: Vec<NodeId>,
+    /// The entries of every mapping, each mapping's contiguous, as written.
+    pairs: Vec<(NodeId, NodeId)>,
+    /// Tags written in the file (rare), referenced by index from scalars.
+    tags: Vec<String>,
     pub documents: Vec<Document>,
     pub duplicates: Vec<DuplicateKey>,
     /// Set when parsing stopped early; documents before the error are kept.
@@ -255,7 +291,7 @@ impl<'a> Tree<'a> {
     /// The scalar with its style and tag.
     pub fn scalar_full(&self, id: NodeId) -> Option<(&str, Style, Option<&str>)> {
         match &self.node(id)?.value {
-            Value::Scalar { text, style, tag } => Some((text.as_ref(), *style, tag.as_deref())),
+            Value::Scalar { text, style, tag } => Some((text.as_ref(), *style, self.tag(*tag))),
             _ => None,
         }
     }
@@ -283,16 +319,20 @@ impl<'a> Tree<'a> {
         matches!(self.scalar_kind(id), Some(ScalarKind::Null))
     }
 
+    fn tag(&self, tag: u32) -> Option<&str> {
+        self.tags.get(tag as usize).map(String::as_str)
+    }
+
     pub fn seq(&self, id: NodeId) -> Option<&[NodeId]> {
         match &self.node(id)?.value {
-            Value::Seq(items) => Some(items),
+            Value::Seq(items) => self.items.get(items.range()),
             _ => None,
         }
     }
 
     pub fn map(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
         match &self.node(id)?.value {
-            Value::Map(entries) => Some(entries),
+            Value::Map(entries) => self.pairs.get(entries.range()),
             _ => None,
         }
     }
@@ -433,18 +473,24 @@ impl TreeBuilder {
             Value::Scalar {
                 text: Cow::Owned(text.into()),
                 style,
-                tag: None,
+                tag: NO_TAG,
             },
             span,
         )
     }
 
     pub fn seq(&mut self, items: Vec<NodeId>, span: Span) -> NodeId {
-        self.push(Value::Seq(items), span)
+        let start = self.tree.items.len();
+        self.tree.items.extend(items);
+        let children = Children::since(&self.tree.items, start);
+        self.push(Value::Seq(children), span)
     }
 
     pub fn map(&mut self, entries: Vec<(NodeId, NodeId)>, span: Span) -> NodeId {
-        self.push(Value::Map(entries), span)
+        let start = self.tree.pairs.len();
+        self.tree.pairs.extend(entries);
+        let children = Children::since(&self.tree.pairs, start);
+        self.push(Value::Map(children), span)
     }
 
     /// Copy a node of another tree (spans, styles and tags kept), for sources whose values
@@ -456,20 +502,35 @@ impl TreeBuilder {
     fn copy_depth(&mut self, from: &Tree, node: NodeId, depth: usize) -> NodeId {
         let span = from.span(node);
         // Parsed trees are at most `Limits::max_depth` deep; aliases cannot make a cycle.
-        let value = match from.node(node).map(|n| &n.value) {
-            Some(Value::Scalar { text, style, tag }) => Value::Scalar {
-                text: Cow::Owned(text.to_string()),
-                style: *style,
-                tag: tag.clone(),
-            },
-            Some(Value::Seq(items)) if depth < 512 => Value::Seq(
-                items
+        match from.node(node).map(|n| &n.value) {
+            Some(Value::Scalar { text, style, tag }) => {
+                let tag = match from.tag(*tag) {
+                    Some(t) => {
+                        self.tree.tags.push(t.to_string());
+                        u32::try_from(self.tree.tags.len() - 1).unwrap_or(NO_TAG)
+                    }
+                    None => NO_TAG,
+                };
+                let value = Value::Scalar {
+                    text: Cow::Owned(text.to_string()),
+                    style: *style,
+                    tag,
+                };
+                self.push(value, span)
+            }
+            Some(Value::Seq(_)) if depth < 512 => {
+                let items = from
+                    .seq(node)
+                    .unwrap_or_default()
                     .iter()
                     .map(|i| self.copy_depth(from, *i, depth + 1))
-                    .collect(),
-            ),
-            Some(Value::Map(entries)) if depth < 512 => Value::Map(
-                entries
+                    .collect();
+                self.seq(items, span)
+            }
+            Some(Value::Map(_)) if depth < 512 => {
+                let entries = from
+                    .map(node)
+                    .unwrap_or_default()
                     .iter()
                     .map(|(k, v)| {
                         (
@@ -477,15 +538,18 @@ impl TreeBuilder {
                             self.copy_depth(from, *v, depth + 1),
                         )
                     })
-                    .collect(),
+                    .collect();
+                self.map(entries, span)
+            }
+            _ => self.push(
+                Value::Scalar {
+                    text: Cow::Borrowed("null"),
+                    style: Style::Plain,
+                    tag: NO_TAG,
+                },
+                span,
             ),
-            _ => Value::Scalar {
-                text: Cow::Borrowed("null"),
-                style: Style::Plain,
-                tag: None,
-            },
-        };
-        self.push(value, span)
+        }
     }
 
     /// The tree with `root` as its only document.
@@ -531,8 +595,8 @@ impl Offset {
 
 /// A null mapping key as go-yaml resolves it (without the full scalar resolution, which
 /// would run on every key of every file).
-fn is_null_key(text: &str, style: Style, tag: &Option<String>) -> bool {
-    match tag.as_deref() {
+fn is_null_key(text: &str, style: Style, tag: Option<&str>) -> bool {
+    match tag {
         Some("null") => true,
         Some(_) => false,
         None => style == Style::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL"),
@@ -582,9 +646,12 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(text_len: usize, limits: &Limits) -> Builder<'a> {
         Builder {
-            // Typical manifests have one node per ~16 bytes; avoid repeated regrowth.
+            // Manifests have about one node per 15 bytes (one per 12 reserved, so that nearly
+            // no file regrows its arena); collections hold about half of the nodes.
             tree: Tree {
-                nodes: Vec::with_capacity(text_len / 16),
+                nodes: Vec::with_capacity(text_len / 12),
+                items: Vec::with_capacity(text_len / 64),
+                pairs: Vec::with_capacity(text_len / 32),
                 ..Tree::default()
             },
             limits: *limits,
@@ -655,7 +722,7 @@ impl<'a> Builder<'a> {
             Value::Scalar {
                 text: Cow::Borrowed(""),
                 style: Style::Plain,
-                tag: None,
+                tag: NO_TAG,
             },
             Span { start: at, end: at },
         )?;
@@ -722,13 +789,19 @@ impl<'a> Builder<'a> {
                 self.attach(target, size);
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let tag = tag.map(|t| {
-                    if t.handle == "!!" || t.handle == "tag:yaml.org,2002:" {
-                        t.suffix.clone()
-                    } else {
-                        format!("{}{}", t.handle, t.suffix)
+                let tag = match tag {
+                    None => NO_TAG,
+                    Some(t) => {
+                        self.tree.tags.push(
+                            if t.handle == "!!" || t.handle == "tag:yaml.org,2002:" {
+                                t.suffix.clone()
+                            } else {
+                                format!("{}{}", t.handle, t.suffix)
+                            },
+                        );
+                        u32::try_from(self.tree.tags.len() - 1).unwrap_or(NO_TAG)
                     }
-                });
+                };
                 let id = self.push_node(
                     Value::Scalar {
                         text,
@@ -751,9 +824,9 @@ impl<'a> Builder<'a> {
                 }
                 let is_map = matches!(event, Event::MappingStart(..));
                 let placeholder = if is_map {
-                    Value::Map(Vec::new())
+                    Value::Map(Children::default())
                 } else {
-                    Value::Seq(Vec::new())
+                    Value::Seq(Children::default())
                 };
                 let id = self.push_node(placeholder, self.offset.span(raw))?;
                 self.stack.push(Open {
@@ -772,17 +845,22 @@ impl<'a> Builder<'a> {
                 let end = self.offset.pos(raw.end);
                 let first = open.first_child.min(self.children.len());
                 let value = if open.is_map {
-                    let pairs: Vec<(NodeId, NodeId)> = self.children[first..]
-                        .chunks_exact(2)
-                        .map(|kv| (kv[0], kv[1]))
-                        .collect();
+                    let start = self.tree.pairs.len();
+                    self.tree.pairs.extend(
+                        self.children[first..]
+                            .chunks_exact(2)
+                            .map(|kv| (kv[0], kv[1])),
+                    );
+                    let pairs = Children::since(&self.tree.pairs, start);
                     if self.json_keys_only {
-                        self.check_json_keys(&pairs)?;
+                        self.check_json_keys(pairs)?;
                     }
-                    self.record_duplicates(&pairs);
+                    self.record_duplicates(pairs);
                     Value::Map(pairs)
                 } else {
-                    Value::Seq(self.children[first..].to_vec())
+                    let start = self.tree.items.len();
+                    self.tree.items.extend_from_slice(&self.children[first..]);
+                    Value::Seq(Children::since(&self.tree.items, start))
                 };
                 self.children.truncate(first);
                 if let Some(node) = self.tree.nodes.get_mut(open.id as usize) {
@@ -803,17 +881,23 @@ impl<'a> Builder<'a> {
     /// kubectl converts every document to JSON (sigs.k8s.io/yaml): a key that is a mapping or
     /// a sequence (`{{ placeholder }}` templates), or null, has no JSON form and the file is
     /// refused. Booleans and numbers become strings and are kept.
-    fn check_json_keys(&mut self, pairs: &[(NodeId, NodeId)]) -> Result<(), String> {
-        for (key, _) in pairs {
-            let what = match self.tree.node(*key).map(|n| &n.value) {
+    fn check_json_keys(&mut self, pairs: Children) -> Result<(), String> {
+        let tree = &self.tree;
+        let problem = tree.pairs.get(pairs.range()).unwrap_or_default().iter().find_map(|(key, _)| {
+            let what = match tree.node(*key).map(|n| &n.value) {
                 Some(Value::Map(_)) => "a mapping",
                 Some(Value::Seq(_)) => "a sequence",
-                Some(Value::Scalar { text, style, tag }) if is_null_key(text, *style, tag) => {
+                Some(Value::Scalar { text, style, tag })
+                    if is_null_key(text, *style, tree.tag(*tag)) =>
+                {
                     "null"
                 }
-                _ => continue,
+                _ => return None,
             };
-            let at = self.tree.span(*key).start;
+            Some((*key, what))
+        });
+        if let Some((key, what)) = problem {
+            let at = self.tree.span(key).start;
             self.fail(
                 at,
                 format!(
@@ -826,54 +910,50 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn record_duplicates(&mut self, pairs: &[(NodeId, NodeId)]) {
+    fn record_duplicates(&mut self, pairs: Children) {
+        let tree = &self.tree;
+        let pairs = tree.pairs.get(pairs.range()).unwrap_or_default();
+        let mut irregular = false;
+        let mut found = Vec::new();
+        let duplicate = |key: NodeId, prev: NodeId, text: &str| DuplicateKey {
+            document: self.document,
+            key: text.to_string(),
+            span: tree.span(key),
+            first: tree.span(prev),
+        };
         // Most mappings are small: compare pairwise without hashing or allocating.
         if pairs.len() <= 16 {
             for (i, (key, _)) in pairs.iter().enumerate() {
-                let Some(text) = self.tree.scalar(*key) else {
-                    self.tree.irregular_keys = true;
+                let Some(text) = tree.scalar(*key) else {
+                    irregular = true;
                     continue;
                 };
                 if text == "<<" {
-                    self.tree.irregular_keys = true;
+                    irregular = true;
                     continue;
                 }
                 let earlier = pairs[..i]
                     .iter()
                     .rev()
-                    .find(|(k, _)| self.tree.scalar(*k) == Some(text));
+                    .find(|(k, _)| tree.scalar(*k) == Some(text));
                 if let Some((prev, _)) = earlier {
-                    let duplicate = DuplicateKey {
-                        document: self.document,
-                        key: text.to_string(),
-                        span: self.tree.span(*key),
-                        first: self.tree.span(*prev),
-                    };
-                    self.tree.duplicates.push(duplicate);
-                    self.tree.irregular_keys = true;
+                    found.push(duplicate(*key, *prev, text));
                 }
             }
-            return;
-        }
-        let mut first: HashMap<&str, NodeId> = HashMap::with_capacity(pairs.len());
-        let mut found = Vec::new();
-        let mut irregular = false;
-        for (key, _) in pairs {
-            let Some(text) = self.tree.scalar(*key) else {
-                irregular = true;
-                continue;
-            };
-            if text == "<<" {
-                irregular = true;
-                continue;
-            }
-            if let Some(prev) = first.insert(text, *key) {
-                found.push(DuplicateKey {
-                    document: self.document,
-                    key: text.to_string(),
-                    span: self.tree.span(*key),
-                    first: self.tree.span(prev),
-                });
+        } else {
+            let mut first: HashMap<&str, NodeId> = HashMap::with_capacity(pairs.len());
+            for (key, _) in pairs {
+                let Some(text) = tree.scalar(*key) else {
+                    irregular = true;
+                    continue;
+                };
+                if text == "<<" {
+                    irregular = true;
+                    continue;
+                }
+                if let Some(prev) = first.insert(text, *key) {
+                    found.push(duplicate(*key, prev, text));
+                }
             }
         }
         self.tree.irregular_keys |= irregular || !found.is_empty();
