@@ -140,9 +140,19 @@ fn scan_metadata(
     }
 }
 
+/// `break-glass`, `breakglass` or `break_glass` anywhere in the key, in any case (checked on
+/// every label and annotation key of every workload: without allocating).
 fn looks_like_breakglass(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    lower.contains("break-glass") || lower.contains("breakglass") || lower.contains("break_glass")
+    let bytes = key.as_bytes();
+    let at = |i: usize, word: &[u8]| {
+        bytes
+            .get(i..i + word.len())
+            .is_some_and(|part| part.eq_ignore_ascii_case(word))
+    };
+    (0..bytes.len()).any(|i| {
+        at(i, b"break")
+            && (at(i + 5, b"glass") || ((at(i + 5, b"-") || at(i + 5, b"_")) && at(i + 6, b"glass")))
+    })
 }
 
 fn classify(
@@ -255,4 +265,34 @@ pub fn ineffective_message(marker: &Marker, template_place: &str) -> String {
         None => String::new(),
     };
     message + &refused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_breakglass;
+
+    #[test]
+    fn breakglass_lookalikes_match_in_any_case_and_place() {
+        let old = |key: &str| {
+            let lower = key.to_ascii_lowercase();
+            ["break-glass", "breakglass", "break_glass"]
+                .iter()
+                .any(|w| lower.contains(w))
+        };
+        for key in [
+            "image-policy.k8s.io/break-glass",
+            "alpha.image-policy.k8s.io/break-glass",
+            "BREAK_GLASS",
+            "x/BreakGlass-reason",
+            "break glass",
+            "break-",
+            "glass",
+            "breakbreak-glass",
+            "brea-kglass",
+            "",
+            "run.googleapis.com/breakglass-justification",
+        ] {
+            assert_eq!(looks_like_breakglass(key), old(key), "{key}");
+        }
+    }
 }

@@ -32,7 +32,10 @@ use exec::*;
 use origin::*;
 
 /// The file names kustomize looks for in a folder, in its order.
-pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", EXTENSIONLESS];
+
+/// The one name of [`FILE_NAMES`] that discovery does not list (no YAML extension).
+const EXTENSIONLESS: &str = "Kustomization";
 
 /// The annotation kustomize writes with `buildMetadata: [originAnnotations]`.
 const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
@@ -287,6 +290,30 @@ pub fn prepare(
     prepare_with(candidates, cwd, scopes, options, &Disk)
 }
 
+/// Whether any scanned folder holds a kustomization: the common scan without one must not
+/// pay for the analysis. A `kustomization.yaml` or `.yml` is a candidate itself (no file
+/// system access); only the extension-less `Kustomization`, which discovery does not list,
+/// is looked for, one stat per folder.
+fn any_kustomization(candidates: &Candidates, cwd: &Path, files: &dyn Files) -> bool {
+    let paths = || {
+        candidates.values().filter_map(|candidate| match candidate {
+            Candidate::Read { path, .. } => Some(path),
+            _ => None,
+        })
+    };
+    let named = |display: &str| {
+        let name = display.rsplit('/').next().unwrap_or(display);
+        FILE_NAMES.contains(&name)
+    };
+    if candidates.keys().any(|display| named(display)) {
+        return true;
+    }
+    let folders: BTreeSet<&Path> = paths().filter_map(|path| path.parent()).collect();
+    folders
+        .into_iter()
+        .any(|dir| files.is_file(&normalize(&cwd.join(dir)).join(EXTENSIONLESS)))
+}
+
 /// [`prepare`] over another tree (PR mode's base commit). Rendering needs the files on
 /// disk, so it only runs with [`Disk`].
 pub fn prepare_with(
@@ -297,21 +324,7 @@ pub fn prepare_with(
     files: &dyn Files,
 ) -> Prepared {
     let mut prepared = Prepared::default();
-    // Fast path for the common scan without kustomizations: a few stats per folder, no
-    // canonicalisation of every file.
-    let plain_folders: BTreeSet<PathBuf> = candidates
-        .values()
-        .filter_map(|candidate| match candidate {
-            Candidate::Read { path, .. } => {
-                normalize(&cwd.join(path)).parent().map(Path::to_path_buf)
-            }
-            _ => None,
-        })
-        .collect();
-    let any_kustomization = plain_folders
-        .iter()
-        .any(|dir| FILE_NAMES.iter().any(|name| files.is_file(&dir.join(name))));
-    if !any_kustomization {
+    if !any_kustomization(candidates, cwd, files) {
         return prepared;
     }
     let canonical_cwd = files.key(cwd);
