@@ -16,10 +16,9 @@ use crate::report::{Finding, Location};
 use crate::rules::Level;
 use crate::yaml::{self, Limits};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The comment `helm template` writes at the head of every document.
 pub const SOURCE_PREFIX: &str = "# Source: ";
@@ -793,49 +792,25 @@ fn run_helm(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = match command.spawn() {
+    let child = match command.spawn() {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Failure::NotFound),
         Err(e) => return Err(Failure::Message(format!("cannot run helm: {e}"))),
     };
     let limit = options.max_output;
-    let stdout = child.stdout.take().map(|out| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = out.take(limit + 1).read_to_end(&mut bytes);
-            bytes
-        })
-    });
-    let stderr = child.stderr.take().map(|err| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = err.take(1 << 20).read_to_end(&mut bytes);
-            bytes
-        })
-    });
-    let deadline = Instant::now() + options.timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(Failure::Message(format!("waiting for helm: {e}"))),
-        }
-    };
-    let Some(status) = status else {
-        // The readers are left to finish on their own: a process helm started could keep
-        // the pipes open long after helm itself was killed.
+    let output = super::wait_bounded(child, (limit + 1, 1 << 20), options.timeout)
+        .map_err(|e| Failure::Message(format!("waiting for helm: {e}")))?;
+    let Some(super::ToolOutput {
+        status,
+        stdout: out,
+        stderr: err,
+    }) = output
+    else {
         return Err(Failure::Message(format!(
             "timed out after {} s (--render-timeout)",
             options.timeout.as_secs()
         )));
     };
-    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
-    let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     if !status.success() {
         // helm's message on one line (it indents its template traces over several).
         let message = String::from_utf8_lossy(&err)

@@ -102,3 +102,70 @@ impl Files for Disk {
         true
     }
 }
+
+/// What a rendering tool printed, and how it ended.
+pub(crate) struct ToolOutput {
+    pub status: std::process::ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Wait for a started rendering tool (`helm`, `kubectl kustomize`) with piped output: both
+/// pipes are drained on their own threads (at most `limits` bytes each, so a large output
+/// never blocks the tool), and the tool is killed when `timeout` passes (`Ok(None)`).
+///
+/// The end of standard output marks the moment the tool is done (it closes its pipes when
+/// it exits), so waiting for it adds no latency per root; the exit status is then polled
+/// with short pauses. On a timeout the readers are left to finish on their own: a process
+/// the tool started could keep the pipes open long after the tool was killed.
+pub(crate) fn wait_bounded(
+    mut child: std::process::Child,
+    limits: (u64, u64),
+    timeout: Duration,
+) -> std::io::Result<Option<ToolOutput>> {
+    use std::io::Read;
+    fn drain(
+        pipe: Option<impl Read + Send + 'static>,
+        limit: u64,
+        done: Option<std::sync::mpsc::Sender<()>>,
+    ) -> Option<std::thread::JoinHandle<Vec<u8>>> {
+        pipe.map(|pipe| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.take(limit).read_to_end(&mut bytes);
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                bytes
+            })
+        })
+    }
+    let (done, closed) = std::sync::mpsc::channel();
+    let stdout = drain(child.stdout.take(), limits.0, Some(done));
+    let stderr = drain(child.stderr.take(), limits.1, None);
+    let deadline = std::time::Instant::now() + timeout;
+    let _ = closed.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
+    let mut pause = Duration::from_micros(200);
+    let status = loop {
+        match child.try_wait()? {
+            Some(status) => break status,
+            None if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            None => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
+        }
+    };
+    let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    Ok(Some(ToolOutput {
+        status,
+        stdout: join(stdout),
+        stderr: join(stderr),
+    }))
+}

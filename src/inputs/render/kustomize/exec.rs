@@ -138,44 +138,13 @@ pub(super) fn strip_klog_header(line: &str) -> &str {
 }
 
 pub(super) fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<String, String> {
-    let mut child = command
+    let child = command
         .spawn()
         .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
-    // Both pipes drained on their own threads, so a large output never blocks the tool.
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out_thread = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = stdout.as_mut() {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = stderr.as_mut() {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "timed out after {} s (--render-timeout)",
-                    timeout.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("cannot wait for the tool: {e}")),
-        }
-    };
-    let out = out_thread.join().unwrap_or_default();
-    let err = err_thread.join().unwrap_or_default();
+    let output = crate::inputs::render::wait_bounded(child, (u64::MAX, u64::MAX), timeout)
+        .map_err(|e| format!("cannot wait for the tool: {e}"))?
+        .ok_or_else(|| format!("timed out after {} s (--render-timeout)", timeout.as_secs()))?;
+    let (status, out, err) = (output.status, output.stdout, output.stderr);
     if !status.success() {
         let message = String::from_utf8_lossy(&err)
             .lines()

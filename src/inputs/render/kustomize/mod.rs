@@ -20,10 +20,9 @@ use crate::settings::scope::Scopes;
 use crate::yaml::{self, Limits, NodeId, Pos, Span, Tree};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod exec;
 mod origin;
