@@ -19,6 +19,7 @@ throughput, peak RSS (GNU time, median of 3) and single-file start-up time.
                  corpus) for the floor, the baseline and this build; needs valgrind.
 """
 import argparse
+import json
 import os
 import platform
 import re
@@ -188,6 +189,18 @@ def main():
     warm(args.corpus)
 
     out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    print(f"## Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    if args.runs > 0:
+        timing(args, builds, files, total, out)
+    if args.growth:
+        growth(args, builds, files, out)
+    if args.phases:
+        phase_table(args, builds, out)
+    os.unlink(out)
+    return 0
+
+
+def timing(args, builds, files, total, out):
     floor_cmd = [FLOOR, args.corpus]
     cmds = [("parse floor", floor_cmd)] + [(name, scan_cmd(b, args.corpus, out)) for name, b in builds]
     times = {name: [] for name, _ in cmds}
@@ -200,7 +213,6 @@ def main():
     rss = {name: median_rss(cmd) for name, cmd in cmds}
     floor = medians["parse floor"]
 
-    print(f"## Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; "
           f"corpus: {files} files, {total / 1e6:.1f} MB; {args.runs} alternating runs of each command "
           f"(floor, then each build), median; peak RSS median of 3.\n")
@@ -217,49 +229,49 @@ def main():
     single = statistics.median(wall([BIN, "scan", small, "--fail-on", "never"]) for _ in range(30))
     print(f"Single small file (process start to exit, median of 30): **{single * 1000:.1f} ms**.\n")
 
-    if args.growth:
-        print("### Memory growth\n")
-        print("| files | MB | " + " | ".join(f"{name}: peak RSS" for name, _ in builds)
-              + " | JSON report | workloads | images |")
-        print("|---:|---:|" + "---:|" * len(builds) + "---:|---:|---:|")
-        for n in [int(x) for x in args.growth.split(",")]:
-            corpus = args.corpus if n == files else os.path.join(ROOT, "target", f"bench-corpus-{n}")
-            if not os.path.isdir(corpus):
-                subprocess.run([GEN, corpus, str(n)], check=True, stdout=subprocess.DEVNULL)
-            nfiles, nbytes = corpus_size(corpus)
-            warm(corpus)
-            peaks = [median_rss(scan_cmd(b, corpus, out)) for _, b in builds]
-            subprocess.run(scan_cmd(BIN, corpus, out), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            import json
-            with open(out) as fh:
-                summary = json.load(fh)["summary"]
-            report_mib = os.path.getsize(out) / 1048576
-            print(f"| {nfiles:,} | {nbytes / 1e6:.0f} | " + " | ".join(f"{p:.0f} MiB" for p in peaks)
-                  + f" | {report_mib:.0f} MiB | {summary['workloads']:,} | {summary['images']:,} |")
-        print()
 
-    if args.phases:
-        if not shutil.which("valgrind"):
-            print("phases skipped: valgrind is not installed\n")
-        else:
-            sample = sample_of(args.corpus)
-            sfiles, sbytes = corpus_size(sample)
-            results = [("parse floor", callgrind([FLOOR, sample, "1"]))]
-            for name, b in builds:
-                results.append((name, callgrind(scan_cmd(b, sample, out) + ["-j1"])))
-            shutil.rmtree(sample)
-            floor_total = results[0][1][0]
-            print(f"### Instructions per phase (callgrind, `-j1`, {sfiles} files, {sbytes / 1e6:.1f} MB: every 66th file of the corpus)\n")
-            print("| phase | " + " | ".join(name for name, _ in results[1:]) + " |")
-            print("|---|" + "---:|" * (len(results) - 1))
-            tables = [phases(*r) for _, r in results[1:]]
-            for i, (phase, _) in enumerate(tables[0]):
-                print(f"| {phase} | " + " | ".join(f"{t[i][1] / 1e6:.1f} M" for t in tables) + " |")
-            print("| **total** | " + " | ".join(f"**{r[0] / 1e6:.1f} M**" for _, r in results[1:]) + " |")
-            print("| ratio to the floor's " + f"{floor_total / 1e6:.1f} M | "
-                  + " | ".join(f"{r[0] / floor_total:.3f}×" for _, r in results[1:]) + " |\n")
-    os.unlink(out)
-    return 0
+def growth(args, builds, files, out):
+    print("### Memory growth\n")
+    print("| files | MB | " + " | ".join(f"{name}: peak RSS" for name, _ in builds)
+          + " | JSON report | workloads | images |")
+    print("|---:|---:|" + "---:|" * len(builds) + "---:|---:|---:|")
+    for n in [int(x) for x in args.growth.split(",")]:
+        corpus = args.corpus if n == files else os.path.join(ROOT, "target", f"bench-corpus-{n}")
+        if not os.path.isdir(corpus):
+            subprocess.run([GEN, corpus, str(n)], check=True, stdout=subprocess.DEVNULL)
+        nfiles, nbytes = corpus_size(corpus)
+        warm(corpus)
+        peaks = [median_rss(scan_cmd(b, corpus, out)) for _, b in builds]
+        subprocess.run(scan_cmd(BIN, corpus, out), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        with open(out) as fh:
+            summary = json.load(fh)["summary"]
+        report_mib = os.path.getsize(out) / 1048576
+        print(f"| {nfiles:,} | {nbytes / 1e6:.0f} | " + " | ".join(f"{p:.0f} MiB" for p in peaks)
+              + f" | {report_mib:.0f} MiB | {summary['workloads']:,} | {summary['images']:,} |")
+    print()
+
+
+def phase_table(args, builds, out):
+    if not shutil.which("valgrind"):
+        print("phases skipped: valgrind is not installed\n")
+    else:
+        sample = sample_of(args.corpus)
+        sfiles, sbytes = corpus_size(sample)
+        results = [("parse floor", callgrind([FLOOR, sample, "1"]))]
+        for name, b in builds:
+            results.append((name, callgrind(scan_cmd(b, sample, out) + ["-j1"])))
+        shutil.rmtree(sample)
+        floor_total = results[0][1][0]
+        print(f"### Instructions per phase (callgrind, `-j1`, {sfiles} files, {sbytes / 1e6:.1f} MB: every 66th file of the corpus)\n")
+        print("| phase | " + " | ".join(name for name, _ in results[1:]) + " |")
+        print("|---|" + "---:|" * (len(results) - 1))
+        tables = [phases(*r) for _, r in results[1:]]
+        for i, (phase, _) in enumerate(tables[0]):
+            print(f"| {phase} | " + " | ".join(f"{t[i][1] / 1e6:.1f} M" for t in tables) + " |")
+        print("| **total** | " + " | ".join(f"**{r[0] / 1e6:.1f} M**" for _, r in results[1:]) + " |")
+        print("| ratio to the floor's " + f"{floor_total / 1e6:.1f} M | "
+              + " | ".join(f"{r[0] / floor_total:.3f}×" for _, r in results[1:]) + " |\n")
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ fn looks_like_breakglass(key: &str) -> bool {
     };
     (0..bytes.len()).any(|i| {
         at(i, b"break")
-            && (at(i + 5, b"glass") || ((at(i + 5, b"-") || at(i + 5, b"_")) && at(i + 6, b"glass")))
+            && (at(i + 5, b"glass")
+                || ((at(i + 5, b"-") || at(i + 5, b"_")) && at(i + 6, b"glass")))
     })
 }
 

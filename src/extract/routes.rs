@@ -763,8 +763,14 @@ const NO_POD_SPEC_KINDS: &[(&str, &str)] = &[
     ("storage.k8s.io", "StorageClass"),
     ("discovery.k8s.io", "EndpointSlice"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
 ];
 
 /// True for a built-in kind of [`NO_POD_SPEC_KINDS`] under its API group.

@@ -883,19 +883,24 @@ impl<'a> Builder<'a> {
     /// refused. Booleans and numbers become strings and are kept.
     fn check_json_keys(&mut self, pairs: Children) -> Result<(), String> {
         let tree = &self.tree;
-        let problem = tree.pairs.get(pairs.range()).unwrap_or_default().iter().find_map(|(key, _)| {
-            let what = match tree.node(*key).map(|n| &n.value) {
-                Some(Value::Map(_)) => "a mapping",
-                Some(Value::Seq(_)) => "a sequence",
-                Some(Value::Scalar { text, style, tag })
-                    if is_null_key(text, *style, tree.tag(*tag)) =>
-                {
-                    "null"
-                }
-                _ => return None,
-            };
-            Some((*key, what))
-        });
+        let problem = tree
+            .pairs
+            .get(pairs.range())
+            .unwrap_or_default()
+            .iter()
+            .find_map(|(key, _)| {
+                let what = match tree.node(*key).map(|n| &n.value) {
+                    Some(Value::Map(_)) => "a mapping",
+                    Some(Value::Seq(_)) => "a sequence",
+                    Some(Value::Scalar { text, style, tag })
+                        if is_null_key(text, *style, tree.tag(*tag)) =>
+                    {
+                        "null"
+                    }
+                    _ => return None,
+                };
+                Some((*key, what))
+            });
         if let Some((key, what)) = problem {
             let at = self.tree.span(key).start;
             self.fail(
