@@ -9,7 +9,8 @@ Builds the release binary and the examples, generates the deterministic syntheti
 (examples/gen_corpus.rs) if absent, warms the page cache, then alternates
 `parse_floor DIR`, `BASELINE scan DIR --format json -o FILE` and `binauthz-lint scan DIR
 --format json -o FILE`, and prints a Markdown report: median wall time, ratio to the floor,
-throughput, peak RSS (GNU time, median of 3) and single-file start-up time.
+throughput, peak RSS (GNU time, median of 3), single-file start-up time and (when `checkov`
+is installed and ../shared/corpus exists) the speed-up over checkov.
 
 --baseline REV   also builds commit REV (a git worktree under target/bench-baseline/, its
                  own target folder) and measures it in the same alternation.
@@ -35,6 +36,7 @@ BIN = os.path.join(ROOT, "target", "release", "binauthz-lint")
 FLOOR = os.path.join(ROOT, "target", "release", "examples", "parse_floor")
 GEN = os.path.join(ROOT, "target", "release", "examples", "gen_corpus")
 BASELINES = os.path.join(ROOT, "target", "bench-baseline")
+SHARED_CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "manifests")
 
 # Phases of a scan, from callgrind's inclusive cost of the functions that do them; each
 # entry lists alternatives (names changed between versions), the first that occurs wins.
@@ -228,6 +230,19 @@ def timing(args, builds, files, total, out):
     small = os.path.join(ROOT, "testdata", "demo", "apps", "web.yaml")
     single = statistics.median(wall([BIN, "scan", small, "--fail-on", "never"]) for _ in range(30))
     print(f"Single small file (process start to exit, median of 30): **{single * 1000:.1f} ms**.\n")
+    checkov = shutil.which("checkov")
+    if checkov and os.path.isdir(SHARED_CORPUS):
+        ours = statistics.median(wall([BIN, "scan", SHARED_CORPUS, "--format", "sarif", "-o", out, "--fail-on", "never"]) for _ in range(3))
+        corpus_floor = statistics.median(wall([FLOOR, SHARED_CORPUS]) for _ in range(3))
+        theirs = statistics.median(
+            wall([checkov, "-d", SHARED_CORPUS, "--framework", "kubernetes", "-o", "sarif", "--skip-download", "--quiet"],
+                 env={**os.environ, "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"})
+            for _ in range(3))
+        print(f"On ../shared/corpus/manifests (medians of 3): binauthz-lint {ours:.3f} s (SARIF), checkov {theirs:.2f} s: "
+              f"**{theirs / ours:.0f}× faster**; the parse floor alone on this corpus takes {corpus_floor:.3f} s.\n")
+    else:
+        print("checkov comparison skipped: checkov not installed or ../shared/corpus absent "
+              "(pip install checkov to include it).\n")
 
 
 def growth(args, builds, files, out):
