@@ -56,21 +56,36 @@ pub(super) fn relative_path(from: &Path, to: &Path) -> PathBuf {
 }
 
 /// The wrapper kustomization: the root by relative path, with origin annotations.
-pub(super) fn wrapper_text(relative_root: &str) -> String {
+pub(super) fn wrapper_text(relative_root: &str, origins: bool) -> String {
     let quoted = serde_json::to_string(relative_root).unwrap_or_else(|_| "\".\"".to_string());
+    let metadata = if origins {
+        "buildMetadata:\n- originAnnotations\n"
+    } else {
+        ""
+    };
     format!(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {quoted}\nbuildMetadata:\n- originAnnotations\n"
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {quoted}\n{metadata}"
     )
 }
 
 /// Render one root: its objects as YAML text (origin annotations relative to the wrapper,
 /// rewritten to absolute `path:` values), or the tool's message.
-pub(super) fn render_root(root: &Root, options: &RenderOptions) -> Result<String, String> {
+/// Without `origins` the objects are located by their identities (see
+/// `origin::evaluate_rendered`); kustomize's origin annotations, which double its time on
+/// roots built from many components, are asked for only when that is ambiguous.
+pub(super) fn render_root(
+    root: &Root,
+    options: &RenderOptions,
+    origins: bool,
+) -> Result<String, String> {
     let temp = TempDir::new().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
     let relative = relative_path(&temp.0, &root.dir);
     let relative = relative.to_string_lossy().replace('\\', "/");
-    std::fs::write(temp.0.join("kustomization.yaml"), wrapper_text(&relative))
-        .map_err(|e| format!("cannot write the wrapper kustomization: {e}"))?;
+    std::fs::write(
+        temp.0.join("kustomization.yaml"),
+        wrapper_text(&relative, origins),
+    )
+    .map_err(|e| format!("cannot write the wrapper kustomization: {e}"))?;
     let Some((program, args)) = options.kustomize_command.split_first() else {
         return Err("the kustomize command is empty".to_string());
     };

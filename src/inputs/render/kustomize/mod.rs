@@ -421,7 +421,7 @@ pub fn prepare_with(
                     Some(if refused(i) {
                         Err(String::new())
                     } else {
-                        render_root(root, options)
+                        render_root(root, options, false)
                     })
                 })
                 .collect()
@@ -513,7 +513,27 @@ pub fn prepare_with(
                     }
                 }
                 rendered_files.insert(root.file.clone());
-                let result = evaluate_rendered(root, rendered, &mut catalog, scopes, &display);
+                let result = match evaluate_rendered(
+                    root,
+                    (rendered, false),
+                    &mut catalog,
+                    scopes,
+                    &display,
+                ) {
+                    Ok(result) => result,
+                    // Two resource files could hold the same object: kustomize says which.
+                    Err(origin::NeedsOrigins) => match render_root(root, options, true) {
+                        Ok(annotated) => evaluate_rendered(
+                            root,
+                            (&annotated, true),
+                            &mut catalog,
+                            scopes,
+                            &display,
+                        )
+                        .unwrap_or_else(|_| FileResult::skipped(&root.display, "empty")),
+                        Err(_) => FileResult::skipped(&root.display, "empty"),
+                    },
+                };
                 prepared.replaced.insert(root.display.clone(), result);
             }
         }

@@ -157,26 +157,135 @@ pub(super) struct EntryFile {
 }
 
 /// Evaluate a root's rendered objects and move every location into the repository.
+/// A rendered stream whose objects could not all be traced to one resource file by their
+/// identity: it must be rendered again with kustomize's origin annotations.
+pub(super) struct NeedsOrigins;
+
+/// The resource files of a root (not kustomizations, not patches), read once each: where a
+/// rendered object can come from.
+fn resource_texts(root: &Root, catalog: &mut Catalog, max_size: u64) -> BTreeMap<PathBuf, String> {
+    let mut texts = BTreeMap::new();
+    for dir in &root.dirs {
+        let Some(k) = catalog.get(dir).cloned() else {
+            continue;
+        };
+        let entries: Vec<PathBuf> = k
+            .local_entries(&k.resources, catalog.files)
+            .chain(k.local_entries(&k.components, catalog.files))
+            .filter(|path| !catalog.files.is_dir(path))
+            .collect();
+        for path in entries {
+            if !texts.contains_key(&path)
+                && let Ok(text) = crate::inputs::read::read_file(&path, max_size)
+            {
+                texts.insert(path, text);
+            }
+        }
+    }
+    texts
+}
+
+/// The one resource file a rendered object (`kind`, `name`) was built from, found without
+/// origin annotations: the file with a document of the same kind and that name, else the
+/// file whose same-kind document's name the rendered name contains (`namePrefix`,
+/// `nameSuffix`), the longest such name. `Ok(None)`: no file has it (a generated object);
+/// `Err`: two files qualify equally.
+fn identity_origin<'p>(
+    identities: &'p BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>,
+    kind: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<&'p PathBuf>, NeedsOrigins> {
+    let (Some(kind), Some(name)) = (kind, name) else {
+        return Ok(None);
+    };
+    // (quality, length of the source name) per file: exact names beat contained ones.
+    let score = |docs: &[(Option<String>, Option<String>)]| {
+        docs.iter()
+            .filter(|(k, _)| k.as_deref() == Some(kind))
+            .filter_map(|(_, n)| {
+                let n = n.as_deref()?;
+                if n == name {
+                    Some((2usize, n.len()))
+                } else if !n.is_empty() && name.contains(n) {
+                    Some((1, n.len()))
+                } else {
+                    None
+                }
+            })
+            .max()
+    };
+    let mut best: Option<((usize, usize), &PathBuf)> = None;
+    let mut tied = false;
+    for (path, docs) in identities {
+        let Some(s) = score(docs) else {
+            continue;
+        };
+        match best {
+            Some((b, _)) if b > s => {}
+            Some((b, _)) if b == s => tied = true,
+            _ => {
+                best = Some((s, path));
+                tied = false;
+            }
+        }
+    }
+    if tied {
+        return Err(NeedsOrigins);
+    }
+    Ok(best.map(|(_, path)| path))
+}
+
 pub(super) fn evaluate_rendered(
     root: &Root,
-    rendered: &str,
+    (rendered, annotated): (&str, bool),
     catalog: &mut Catalog,
     scopes: &Scopes<'_, '_>,
     display: &dyn Fn(&Path) -> String,
-) -> FileResult {
+) -> Result<FileResult, NeedsOrigins> {
     // Once per scope the root falls in (descriptor fan-out, contract §14).
     let indices = scopes.indices_for(Some(&root.file));
     let scope = scopes.get(indices.first().copied().unwrap_or(0));
-    let mut result = scan::scan_in_scopes(&root.display, rendered, None, &indices, scopes);
-    if result.skipped.is_some() {
-        return result;
-    }
     let rendered_tree = yaml::parse(rendered, &scope.settings.limits);
 
-    // The origin files, read once each.
+    // The origin files, read once each: from kustomize's origin annotations when the root
+    // was rendered with them, else by the objects' identities in the root's resource files
+    // (kustomize's annotations cost it up to twice the time of the plain build).
     let mut origin_of_doc: BTreeMap<u32, PathBuf> = BTreeMap::new();
     let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+    if !annotated {
+        texts = resource_texts(root, catalog, scope.settings.max_file_size);
+        let identities: BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>> = texts
+            .iter()
+            .map(|(path, text)| {
+                let tree = yaml::parse(text, &scope.settings.limits);
+                let docs = tree
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.root)
+                    .map(|r| object_identity(&tree, r))
+                    .collect();
+                (path.clone(), docs)
+            })
+            .collect();
+        for document in &rendered_tree.documents {
+            let Some(doc_root) = document.root else {
+                continue;
+            };
+            let (kind, name) = object_identity(&rendered_tree, doc_root);
+            if let Some(path) = identity_origin(&identities, kind.as_deref(), name.as_deref())? {
+                origin_of_doc.insert(document.index, path.clone());
+            }
+        }
+        texts.retain(|path, _| origin_of_doc.values().any(|p| p == path));
+    }
+    let mut result = scan::scan_in_scopes(&root.display, rendered, None, &indices, scopes);
+    if result.skipped.is_some() {
+        return Ok(result);
+    }
     for document in &rendered_tree.documents {
+        if !annotated {
+            break;
+        }
         let Some(doc_root) = document.root else {
             continue;
         };
@@ -400,5 +509,5 @@ pub(super) fn evaluate_rendered(
             }
         }
     }
-    result
+    Ok(result)
 }
