@@ -157,6 +157,9 @@ pub(super) struct EntryFile {
 }
 
 /// Evaluate a root's rendered objects and move every location into the repository.
+/// The `(kind, metadata.name)` of every document of each resource file.
+type Identities = BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>;
+
 /// A rendered stream whose objects could not all be traced to one resource file by their
 /// identity: it must be rendered again with kustomize's origin annotations.
 pub(super) struct NeedsOrigins;
@@ -191,7 +194,7 @@ fn resource_texts(root: &Root, catalog: &mut Catalog, max_size: u64) -> BTreeMap
 /// `nameSuffix`), the longest such name. `Ok(None)`: no file has it (a generated object);
 /// `Err`: two files qualify equally.
 fn identity_origin<'p>(
-    identities: &'p BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>,
+    identities: &'p Identities,
     kind: Option<&str>,
     name: Option<&str>,
 ) -> Result<Option<&'p PathBuf>, NeedsOrigins> {
@@ -254,7 +257,7 @@ pub(super) fn evaluate_rendered(
     let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
     if !annotated {
         texts = resource_texts(root, catalog, scope.settings.max_file_size);
-        let identities: BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>> = texts
+        let identities: Identities = texts
             .iter()
             .map(|(path, text)| {
                 let tree = yaml::parse(text, &scope.settings.limits);
