@@ -158,7 +158,7 @@ pub(super) struct EntryFile {
 
 /// Evaluate a root's rendered objects and move every location into the repository.
 /// The `(kind, metadata.name)` of every document of each resource file.
-type Identities = BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>;
+pub(super) type Identities = BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>;
 
 /// A rendered stream whose objects could not all be traced to one resource file by their
 /// identity: it must be rendered again with kustomize's origin annotations.
@@ -193,7 +193,7 @@ fn resource_texts(root: &Root, catalog: &mut Catalog, max_size: u64) -> BTreeMap
 /// file whose same-kind document's name the rendered name contains (`namePrefix`,
 /// `nameSuffix`), the longest such name. `Ok(None)`: no file has it (a generated object);
 /// `Err`: two files qualify equally.
-fn identity_origin<'p>(
+pub(super) fn identity_origin<'p>(
     identities: &'p Identities,
     kind: Option<&str>,
     name: Option<&str>,

@@ -79,3 +79,49 @@ fn routes_follow_containers_by_name() {
         }
     );
 }
+
+#[test]
+fn rendered_objects_are_traced_by_identity_or_marked_ambiguous() {
+    let doc = |kind: &str, name: &str| (Some(kind.to_string()), Some(name.to_string()));
+    let identities: Identities = [
+        (
+            PathBuf::from("/r/base/web.yaml"),
+            vec![doc("Deployment", "web"), doc("Service", "web")],
+        ),
+        (
+            PathBuf::from("/r/base/api.yaml"),
+            vec![doc("Deployment", "api"), doc("Deployment", "web-api")],
+        ),
+        (
+            PathBuf::from("/r/other/web.yaml"),
+            vec![doc("Service", "web")],
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let origin = |kind: &str, name: &str| {
+        identity_origin(&identities, Some(kind), Some(name))
+            .map(|p| p.map(|p| p.to_string_lossy().into_owned()))
+    };
+    // Exact names win over names the rendered name only contains (`namePrefix`).
+    assert_eq!(
+        origin("Deployment", "web-api").ok().flatten().as_deref(),
+        Some("/r/base/api.yaml")
+    );
+    assert_eq!(
+        origin("Deployment", "dev-web").ok().flatten().as_deref(),
+        Some("/r/base/web.yaml")
+    );
+    // The longest contained name: `dev-web-api-v2` comes from `web-api`, not `web`.
+    assert_eq!(
+        origin("Deployment", "dev-web-api-v2")
+            .ok()
+            .flatten()
+            .as_deref(),
+        Some("/r/base/api.yaml")
+    );
+    // A generated object (no file holds it) has no origin; two files holding the same
+    // identity make kustomize's origin annotations necessary.
+    assert!(matches!(origin("ConfigMap", "web-config-5gk2"), Ok(None)));
+    assert!(origin("Service", "web").is_err());
+}
