@@ -729,9 +729,12 @@ pub const NOT_WORKLOAD_KINDS: &[(&str, &str)] = &[
 
 /// True for a kind of [`NOT_WORKLOAD_KINDS`] under its API group.
 pub fn creates_no_pods(group: &str, kind: &str) -> bool {
-    NOT_WORKLOAD_KINDS
-        .iter()
-        .any(|(g, k)| *g == group && *k == kind)
+    listed(NOT_WORKLOAD_KINDS, group, kind)
+}
+
+/// Whether `(group, kind)` is a row of `kinds`.
+fn listed(kinds: &[(&str, &str)], group: &str, kind: &str) -> bool {
+    kinds.iter().any(|(g, k)| *g == group && *k == kind)
 }
 
 /// Built-in kinds whose schema has no pod spec anywhere (and the CustomResourceDefinition,
@@ -775,7 +778,5 @@ const NO_POD_SPEC_KINDS: &[(&str, &str)] = &[
 
 /// True for a built-in kind of [`NO_POD_SPEC_KINDS`] under its API group.
 pub fn has_no_pod_spec(group: &str, kind: &str) -> bool {
-    NO_POD_SPEC_KINDS
-        .iter()
-        .any(|(g, k)| *g == group && *k == kind)
+    listed(NO_POD_SPEC_KINDS, group, kind)
 }

@@ -55,7 +55,8 @@ pub(super) fn relative_path(from: &Path, to: &Path) -> PathBuf {
     out
 }
 
-/// The wrapper kustomization: the root by relative path, with origin annotations.
+/// The wrapper kustomization: the root by relative path, with `origins` kustomize's origin
+/// annotations.
 pub(super) fn wrapper_text(relative_root: &str, origins: bool) -> String {
     let quoted = serde_json::to_string(relative_root).unwrap_or_else(|_| "\".\"".to_string());
     let metadata = if origins {

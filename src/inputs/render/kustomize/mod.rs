@@ -294,12 +294,6 @@ pub fn prepare(
 /// system access); only the extension-less `Kustomization`, which discovery does not list,
 /// is looked for, one stat per folder.
 fn any_kustomization(candidates: &Candidates, cwd: &Path, files: &dyn Files) -> bool {
-    let paths = || {
-        candidates.values().filter_map(|candidate| match candidate {
-            Candidate::Read { path, .. } => Some(path),
-            _ => None,
-        })
-    };
     let named = |display: &str| {
         let name = display.rsplit('/').next().unwrap_or(display);
         FILE_NAMES.contains(&name)
@@ -307,7 +301,13 @@ fn any_kustomization(candidates: &Candidates, cwd: &Path, files: &dyn Files) -> 
     if candidates.keys().any(|display| named(display)) {
         return true;
     }
-    let folders: BTreeSet<&Path> = paths().filter_map(|path| path.parent()).collect();
+    let folders: BTreeSet<&Path> = candidates
+        .values()
+        .filter_map(|candidate| match candidate {
+            Candidate::Read { path, .. } => path.parent(),
+            _ => None,
+        })
+        .collect();
     folders
         .into_iter()
         .any(|dir| files.is_file(&normalize(&cwd.join(dir)).join(EXTENSIONLESS)))
@@ -513,26 +513,17 @@ pub fn prepare_with(
                     }
                 }
                 rendered_files.insert(root.file.clone());
-                let result = match evaluate_rendered(
-                    root,
-                    (rendered, false),
-                    &mut catalog,
-                    scopes,
-                    &display,
-                ) {
+                let result = match evaluate_rendered(root, rendered, &mut catalog, scopes, &display)
+                {
                     Ok(result) => result,
-                    // Two resource files could hold the same object: kustomize says which.
-                    Err(origin::NeedsOrigins) => match render_root(root, options, true) {
-                        Ok(annotated) => evaluate_rendered(
-                            root,
-                            (&annotated, true),
-                            &mut catalog,
-                            scopes,
-                            &display,
-                        )
-                        .unwrap_or_else(|_| FileResult::skipped(&root.display, "empty")),
-                        Err(_) => FileResult::skipped(&root.display, "empty"),
-                    },
+                    // Two resource files could hold the same object: kustomize's origin
+                    // annotations say which. Should that second build fail, the objects keep
+                    // no origin and are located at the root, as generated objects are.
+                    Err(origin::NeedsOrigins) => {
+                        let annotated =
+                            render_root(root, options, true).unwrap_or_else(|_| rendered.clone());
+                        evaluate_annotated(root, &annotated, &mut catalog, scopes, &display)
+                    }
                 };
                 prepared.replaced.insert(root.display.clone(), result);
             }

@@ -3,6 +3,8 @@
 //! the evaluation of the rendered stream located there.
 
 use super::*;
+use crate::settings::ScanSettings;
+use crate::settings::scope::Scope;
 
 /// One step from a node to a child.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,7 +158,6 @@ pub(super) struct EntryFile {
     images: Vec<(String, Span)>,
 }
 
-/// Evaluate a root's rendered objects and move every location into the repository.
 /// The `(kind, metadata.name)` of every document of each resource file.
 pub(super) type Identities = BTreeMap<PathBuf, Vec<(Option<String>, Option<String>)>>;
 
@@ -238,72 +239,129 @@ pub(super) fn identity_origin<'p>(
     Ok(best.map(|(_, path)| path))
 }
 
+/// The file each rendered document came from (by document index), and those files' texts.
+#[derive(Default)]
+struct Origins {
+    of_doc: BTreeMap<u32, PathBuf>,
+    texts: BTreeMap<PathBuf, String>,
+}
+
+/// The settings of the scope a root falls in first, and every scope it falls in
+/// (descriptor fan-out, contract §14).
+fn root_scopes<'s, 'p>(root: &Root, scopes: &'s Scopes<'p, '_>) -> (Vec<usize>, &'s Scope<'p>) {
+    let indices = scopes.indices_for(Some(&root.file));
+    let scope = scopes.get(indices.first().copied().unwrap_or(0));
+    (indices, scope)
+}
+
+/// Origins by the objects' identities in the root's resource files (the root was rendered
+/// without origin annotations, which cost kustomize up to twice the time of the plain build).
+fn identity_origins(
+    root: &Root,
+    rendered: &Tree,
+    catalog: &mut Catalog,
+    settings: &ScanSettings,
+) -> Result<Origins, NeedsOrigins> {
+    let mut texts = resource_texts(root, catalog, settings.max_file_size);
+    let identities: Identities = texts
+        .iter()
+        .map(|(path, text)| {
+            let tree = yaml::parse(text, &settings.limits);
+            let docs = tree
+                .documents
+                .iter()
+                .filter_map(|d| d.root)
+                .map(|r| object_identity(&tree, r))
+                .collect();
+            (path.clone(), docs)
+        })
+        .collect();
+    let mut of_doc = BTreeMap::new();
+    for document in &rendered.documents {
+        let Some(doc_root) = document.root else {
+            continue;
+        };
+        let (kind, name) = object_identity(rendered, doc_root);
+        if let Some(path) = identity_origin(&identities, kind.as_deref(), name.as_deref())? {
+            of_doc.insert(document.index, path.clone());
+        }
+    }
+    texts.retain(|path, _| of_doc.values().any(|p| p == path));
+    Ok(Origins { of_doc, texts })
+}
+
+/// Origins from kustomize's origin annotations (none when the stream has none).
+fn annotated_origins(rendered: &Tree, settings: &ScanSettings) -> Origins {
+    let mut origins = Origins::default();
+    for document in &rendered.documents {
+        let Some(doc_root) = document.root else {
+            continue;
+        };
+        let Some(path) = origin_path(rendered, doc_root) else {
+            continue;
+        };
+        if !origins.texts.contains_key(&path) {
+            let Ok(text) = crate::inputs::read::read_file(&path, settings.max_file_size) else {
+                continue;
+            };
+            origins.texts.insert(path.clone(), text);
+        }
+        origins.of_doc.insert(document.index, path);
+    }
+    origins
+}
+
+/// Evaluate a root rendered without origin annotations, its objects traced by identity;
+/// `Err` when two resource files could hold the same object.
 pub(super) fn evaluate_rendered(
     root: &Root,
-    (rendered, annotated): (&str, bool),
+    rendered: &str,
     catalog: &mut Catalog,
     scopes: &Scopes<'_, '_>,
     display: &dyn Fn(&Path) -> String,
 ) -> Result<FileResult, NeedsOrigins> {
-    // Once per scope the root falls in (descriptor fan-out, contract §14).
-    let indices = scopes.indices_for(Some(&root.file));
-    let scope = scopes.get(indices.first().copied().unwrap_or(0));
-    let rendered_tree = yaml::parse(rendered, &scope.settings.limits);
+    let (_, scope) = root_scopes(root, scopes);
+    let tree = yaml::parse(rendered, &scope.settings.limits);
+    let origins = identity_origins(root, &tree, catalog, &scope.settings)?;
+    Ok(evaluate_traced(
+        root, rendered, &tree, origins, catalog, scopes, display,
+    ))
+}
 
-    // The origin files, read once each: from kustomize's origin annotations when the root
-    // was rendered with them, else by the objects' identities in the root's resource files
-    // (kustomize's annotations cost it up to twice the time of the plain build).
-    let mut origin_of_doc: BTreeMap<u32, PathBuf> = BTreeMap::new();
-    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
-    if !annotated {
-        texts = resource_texts(root, catalog, scope.settings.max_file_size);
-        let identities: Identities = texts
-            .iter()
-            .map(|(path, text)| {
-                let tree = yaml::parse(text, &scope.settings.limits);
-                let docs = tree
-                    .documents
-                    .iter()
-                    .filter_map(|d| d.root)
-                    .map(|r| object_identity(&tree, r))
-                    .collect();
-                (path.clone(), docs)
-            })
-            .collect();
-        for document in &rendered_tree.documents {
-            let Some(doc_root) = document.root else {
-                continue;
-            };
-            let (kind, name) = object_identity(&rendered_tree, doc_root);
-            if let Some(path) = identity_origin(&identities, kind.as_deref(), name.as_deref())? {
-                origin_of_doc.insert(document.index, path.clone());
-            }
-        }
-        texts.retain(|path, _| origin_of_doc.values().any(|p| p == path));
-    }
+/// Evaluate a root rendered with origin annotations (objects without one are located at
+/// the root, as generated objects are).
+pub(super) fn evaluate_annotated(
+    root: &Root,
+    rendered: &str,
+    catalog: &mut Catalog,
+    scopes: &Scopes<'_, '_>,
+    display: &dyn Fn(&Path) -> String,
+) -> FileResult {
+    let (_, scope) = root_scopes(root, scopes);
+    let tree = yaml::parse(rendered, &scope.settings.limits);
+    let origins = annotated_origins(&tree, &scope.settings);
+    evaluate_traced(root, rendered, &tree, origins, catalog, scopes, display)
+}
+
+/// Evaluate a root's rendered objects and move every location into the repository.
+fn evaluate_traced(
+    root: &Root,
+    rendered: &str,
+    rendered_tree: &Tree,
+    origins: Origins,
+    catalog: &mut Catalog,
+    scopes: &Scopes<'_, '_>,
+    display: &dyn Fn(&Path) -> String,
+) -> FileResult {
+    let (indices, scope) = root_scopes(root, scopes);
     let mut result = scan::scan_in_scopes(&root.display, rendered, None, &indices, scopes);
     if result.skipped.is_some() {
-        return Ok(result);
+        return result;
     }
-    for document in &rendered_tree.documents {
-        if !annotated {
-            break;
-        }
-        let Some(doc_root) = document.root else {
-            continue;
-        };
-        let Some(path) = origin_path(&rendered_tree, doc_root) else {
-            continue;
-        };
-        if !texts.contains_key(&path) {
-            let Ok(text) = crate::inputs::read::read_file(&path, scope.settings.max_file_size)
-            else {
-                continue;
-            };
-            texts.insert(path.clone(), text);
-        }
-        origin_of_doc.insert(document.index, path);
-    }
+    let Origins {
+        of_doc: origin_of_doc,
+        texts,
+    } = origins;
     let trees: BTreeMap<&PathBuf, Tree<'_>> = texts
         .iter()
         .map(|(path, text)| (path, yaml::parse(text, &scope.settings.limits)))
@@ -410,7 +468,7 @@ pub(super) fn evaluate_rendered(
         else {
             return unmapped;
         };
-        let (kind, name) = object_identity(&rendered_tree, doc_root);
+        let (kind, name) = object_identity(rendered_tree, doc_root);
         let Some((origin_index, origin_root)) =
             origin_document(tree, kind.as_deref(), name.as_deref())
         else {
@@ -430,7 +488,7 @@ pub(super) fn evaluate_rendered(
                 column: location.end_column,
             },
         };
-        let (route, key) = route_to(&rendered_tree, doc_root, span).unwrap_or_default();
+        let (route, key) = route_to(rendered_tree, doc_root, span).unwrap_or_default();
         match follow(tree, origin_root, &route, key) {
             Some((span, node)) => Mapped {
                 location: source.location(span, origin_index),
@@ -512,5 +570,5 @@ pub(super) fn evaluate_rendered(
             }
         }
     }
-    Ok(result)
+    result
 }
